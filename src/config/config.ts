@@ -1,0 +1,36 @@
+/** The resolved configuration slotgate runs with (defaults < YAML file < SLOTGATE_* env < CLI flags). */
+export interface SlotgateConfig {
+  /** Seed nodes as host:port (DNS names allowed); re-resolved on every topology refresh. */
+  seeds: string[];
+  /** Address the RESP listener binds to. */
+  bind: string;
+  /** RESP listener port (0 = pick a free port; used by tests). */
+  port: number;
+  /** Credentials slotgate uses towards the Redis nodes (never the clients' ones). */
+  backendUser?: string;
+  backendPassword?: string;
+  /** Password clients must give with AUTH / HELLO AUTH before anything else. */
+  requirepass?: string;
+  /** Shared pipelined connections per master node. */
+  connectionsPerNode: number;
+  /** Periodic topology refresh interval, milliseconds. */
+  refreshIntervalMs: number;
+  /** Deadline of one request at the nodes (including redirect and TRYAGAIN retries), milliseconds. */
+  requestTimeoutMs: number;
+  /** TCP connect timeout towards a node, milliseconds. */
+  connectTimeoutMs: number;
+  /** MOVED/ASK hops allowed for one request before the client gets an error. */
+  maxRedirects: number;
+  /** pino level: fatal, error, warn, info, debug, trace, silent. */
+  logLevel: string;
+  /** Largest bulk string a client may send, bytes (Redis' proto-max-bulk-len). */
+  protoMaxBulkLen: number;
+  /** Most arguments in one multibulk request. */
+  maxArgs: number;
+  /** Most bytes of one client's unparsed input (Redis' client-query-buffer-limit). */
+  clientQueryBufferLimit: number;
+  /** Most requests one client may have in flight before slotgate stops reading from it. */
+  clientMaxPending: number;
+  /** Most client connections at once (then `-ERR max number of clients reached`). */
+  maxClients: number;
+}
