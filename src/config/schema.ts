@@ -1,0 +1,163 @@
+import type { SlotgateConfig } from './config.js';
+import { checkSeed } from './seed.js';
+
+/**
+ * The one table of slotgate's options. CLI flags (yargs), SLOTGATE_* env vars, YAML file keys,
+ * --help and --check-config are all generated from it, so an option is declared exactly once.
+ */
+
+/** How a raw value (CLI/env string or YAML scalar) is turned into the config field's value. */
+export type OptionType = 'string' | 'number' | 'size' | 'duration' | 'boolean' | 'string-list';
+
+export type OptionValue = string | number | boolean | readonly string[];
+
+export interface OptionSpec {
+  /** kebab-case: the CLI flag (`--name`), the YAML key, and (upper snake) the env var suffix. */
+  name: string;
+  field: keyof SlotgateConfig;
+  type: OptionType;
+  /** Already in the field's unit (bytes, milliseconds); omitted = unset (optional field). */
+  default?: OptionValue;
+  description: string;
+  /**
+   * Secret: redacted in logs and --check-config, and also accepted as `<name>-file`
+   * (a file holding the value) so it never has to appear on a command line.
+   */
+  secret?: boolean;
+  /** Inclusive bounds for number, size and duration options. */
+  min?: number;
+  max?: number;
+  /** Allowed values of a string option. */
+  choices?: readonly string[];
+  /** Extra check of each string (or list item); returns an error message or undefined. */
+  check?: (value: string) => string | undefined;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const KB = 1024;
+const MB = 1024 * KB;
+const GB = 1024 * MB;
+
+// `satisfies` (not a type annotation) keeps each `field` as a literal type, which lets the
+// compile-time check below prove that every SlotgateConfig field has an option.
+const TABLE = [
+  {
+    name: 'seeds',
+    field: 'seeds',
+    type: 'string-list',
+    default: [],
+    description: 'Seed nodes as host:port (DNS names allowed, IPv6 as [::1]:7000), comma-separated; also positional',
+    check: checkSeed,
+  },
+  { name: 'bind', field: 'bind', type: 'string', default: '0.0.0.0', description: 'Address the RESP listener binds to' },
+  { name: 'port', field: 'port', type: 'number', default: 7777, min: 0, max: 65535, description: 'RESP listener port (0 = any free port)' },
+  { name: 'backend-user', field: 'backendUser', type: 'string', description: 'ACL user slotgate authenticates as towards the Redis nodes' },
+  {
+    name: 'backend-password',
+    field: 'backendPassword',
+    type: 'string',
+    secret: true,
+    description: 'Password slotgate uses towards the Redis nodes',
+  },
+  {
+    name: 'requirepass',
+    field: 'requirepass',
+    type: 'string',
+    secret: true,
+    description: 'Password clients must give (AUTH / HELLO AUTH) before anything else',
+  },
+  {
+    name: 'connections-per-node',
+    field: 'connectionsPerNode',
+    type: 'number',
+    default: 2,
+    min: 1,
+    description: 'Shared pipelined connections per master node',
+  },
+  {
+    name: 'refresh-interval',
+    field: 'refreshIntervalMs',
+    type: 'duration',
+    default: 5000,
+    min: 1,
+    description: 'Periodic topology refresh interval',
+  },
+  {
+    name: 'request-timeout',
+    field: 'requestTimeoutMs',
+    type: 'duration',
+    default: 5000,
+    min: 1,
+    description: 'Deadline of one request at the nodes, redirects and retries included',
+  },
+  {
+    name: 'connect-timeout',
+    field: 'connectTimeoutMs',
+    type: 'duration',
+    default: 2000,
+    min: 1,
+    description: 'TCP connect timeout towards a node',
+  },
+  {
+    name: 'max-redirects',
+    field: 'maxRedirects',
+    type: 'number',
+    default: 5,
+    min: 0,
+    description: 'MOVED/ASK hops allowed for one request before the client gets an error',
+  },
+  { name: 'log-level', field: 'logLevel', type: 'string', default: 'info', choices: LOG_LEVELS, description: 'Log level' },
+  {
+    name: 'proto-max-bulk-len',
+    field: 'protoMaxBulkLen',
+    type: 'size',
+    default: 512 * MB,
+    min: 1,
+    description: 'Largest bulk string a client may send',
+  },
+  { name: 'max-args', field: 'maxArgs', type: 'number', default: 1048576, min: 1, description: 'Most arguments in one request' },
+  {
+    name: 'client-query-buffer-limit',
+    field: 'clientQueryBufferLimit',
+    type: 'size',
+    default: 1 * GB,
+    min: 1,
+    description: "Most bytes of one client's unparsed input",
+  },
+  {
+    name: 'client-max-pending',
+    field: 'clientMaxPending',
+    type: 'number',
+    default: 10000,
+    min: 1,
+    description: 'Requests one client may have in flight before slotgate stops reading from it',
+  },
+  { name: 'max-clients', field: 'maxClients', type: 'number', default: 10000, min: 1, description: 'Most client connections at once' },
+] as const satisfies readonly OptionSpec[];
+
+// Compile-time guard: adding a field to SlotgateConfig without an option here fails `tsc`.
+type MissingFields = Exclude<keyof SlotgateConfig, (typeof TABLE)[number]['field']>;
+const everyFieldHasAnOption: [MissingFields] extends [never] ? true : MissingFields = true;
+void everyFieldHasAnOption;
+
+export const OPTIONS: readonly OptionSpec[] = TABLE;
+
+/** Suffix of the flag / YAML key / env var that gives a secret option as a file path. */
+export const FILE_SUFFIX = '-file';
+
+/** `connections-per-node` → `SLOTGATE_CONNECTIONS_PER_NODE`. */
+export function envName(optionName: string): string {
+  return 'SLOTGATE_' + optionName.toUpperCase().replaceAll('-', '_');
+}
+
+/** The config slotgate runs with when nothing is given (seeds empty, so not yet runnable). */
+export function defaultConfig(): SlotgateConfig {
+  const cfg: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    if (spec.default === undefined) continue;
+    // Copy lists so a caller mutating its config cannot change the table's defaults.
+    cfg[spec.field] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+  }
+  return cfg as unknown as SlotgateConfig;
+}

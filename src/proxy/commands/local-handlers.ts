@@ -1,0 +1,146 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { ClientContext } from '../client-context.js';
+import { OK, PONG, arrayReply, bulkReply, errorReply, integerReply, simpleString } from '../../resp/encode.js';
+
+/** A command slotgate answers itself: gets the client and the arguments (args[0] = name). */
+export type LocalHandler = (client: ClientContext, args: Buffer[]) => Buffer;
+
+const WRONGPASS = errorReply('WRONGPASS invalid username-password pair or user is disabled.');
+const NO_PASSWORD_SET = errorReply(
+  'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+);
+const NOT_INTEGER = errorReply('ERR value is not an integer or out of range');
+
+export const ping: LocalHandler = (_c, args) => (args.length > 1 ? bulkReply(args[1]) : PONG);
+
+export const echo: LocalHandler = (_c, args) => bulkReply(args[1]);
+
+export const quit: LocalHandler = (client) => {
+  client.closeAfterReply();
+  return OK;
+};
+
+/** Replies +OK: the command has no effect behind a proxy (READONLY, READWRITE, ASKING). */
+export const ok: LocalHandler = () => OK;
+
+export const select: LocalHandler = (_c, args) => {
+  const db = args[1].toString();
+  if (!/^-?\d+$/.test(db)) return NOT_INTEGER;
+  return Number(db) === 0 ? OK : errorReply('ERR SELECT is not allowed in cluster mode');
+};
+
+export const auth: LocalHandler = (client, args) => {
+  const [user, password] = args.length === 2 ? ['default', args[1]] : [args[1].toString(), args[2]];
+  const result = checkPassword(client, user, password, args.length === 2);
+  if (result) return result;
+  client.authenticated = true;
+  return OK;
+};
+
+/** Null when the credentials are right, else the error reply to send. */
+function checkPassword(client: ClientContext, user: string, password: Buffer, passwordOnly: boolean): Buffer | null {
+  const required = client.server.requirepass;
+  if (required === undefined) {
+    // Like Redis with the default user set to nopass: any password of "default" passes.
+    if (passwordOnly) return NO_PASSWORD_SET;
+    return user === 'default' ? null : WRONGPASS;
+  }
+  return user === 'default' && sameSecret(password, required) ? null : WRONGPASS;
+}
+
+/** Constant-time comparison that also hides the length of the secret. */
+function sameSecret(given: Buffer, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** HELLO [protover [AUTH user pass] [SETNAME name]]: RESP2 only until RESP3 support lands. */
+export const hello: LocalHandler = (client, args) => {
+  if (args.length > 1) {
+    const version = args[1].toString();
+    if (!/^-?\d+$/.test(version)) return errorReply('ERR Protocol version is not an integer or out of range');
+    if (version !== '2') return errorReply('NOPROTO unsupported protocol version');
+  }
+  let newName: string | null = null;
+  for (let i = 2; i < args.length; i++) {
+    const option = args[i].toString().toLowerCase();
+    const more = args.length - i - 1;
+    if (option === 'auth' && more >= 2) {
+      const failure = checkPassword(client, args[i + 1].toString(), args[i + 2], false);
+      if (failure) return failure;
+      client.authenticated = true;
+      i += 2;
+    } else if (option === 'setname' && more >= 1) {
+      newName = args[i + 1].toString();
+      if (!validClientName(newName)) return BAD_NAME;
+      i += 1;
+    } else {
+      return errorReply(`ERR Syntax error in HELLO option '${args[i].toString()}'`);
+    }
+  }
+  if (!client.authenticated) {
+    return errorReply(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
+  }
+  if (newName !== null) client.name = newName === '' ? null : newName;
+  return arrayReply([
+    'server', 'redis',
+    'version', client.server.redisVersion,
+    'proto', 2,
+    'id', client.id,
+    'mode', 'standalone',
+    'role', 'master',
+    'modules', [],
+  ]);
+};
+
+const BAD_NAME = errorReply('ERR Client names cannot contain spaces, newlines or special characters.');
+
+function validClientName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) return false;
+  }
+  return true;
+}
+
+export const clientSetName: LocalHandler = (client, args) => {
+  const name = args[2].toString();
+  if (!validClientName(name)) return BAD_NAME;
+  client.name = name === '' ? null : name;
+  return OK;
+};
+
+export const clientGetName: LocalHandler = (client) => bulkReply(client.name);
+
+export const clientId: LocalHandler = (client) => integerReply(client.id);
+
+export const clientSetInfo: LocalHandler = (client, args) => {
+  const attribute = args[2].toString().toLowerCase();
+  const value = args[3].toString();
+  if (!validClientName(value) && value !== '') {
+    return errorReply(`ERR ${attribute} cannot contain spaces, newlines or special characters.`);
+  }
+  if (attribute === 'lib-name') client.libName = value;
+  else if (attribute === 'lib-ver') client.libVersion = value;
+  else return errorReply(`ERR Unrecognized option '${args[2].toString()}'`);
+  return OK;
+};
+
+/** RESET: back to a fresh connection's state (name cleared, re-authentication required). */
+export const reset: LocalHandler = (client) => {
+  client.name = null;
+  client.authenticated = client.server.requirepass === undefined;
+  return simpleString('RESET');
+};
+
+/** PROXY INFO: slotgate's own counters (redirections, topology, clients) in INFO format. */
+export const proxy: LocalHandler = (client, args) => {
+  const sub = args[1].toString().toLowerCase();
+  if (sub === 'info') return bulkReply(client.server.proxyInfo());
+  if (sub === 'help') return arrayReply(['PROXY INFO', '    Return slotgate counters and topology facts.']);
+  return errorReply(`ERR unknown subcommand '${args[1].toString()}'. Try PROXY HELP.`);
+};
+

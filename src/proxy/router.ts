@@ -1,0 +1,286 @@
+import { SLOT_COUNT } from '../cluster/key-slot.js';
+import { checkPort, checkSlot, type TopologyView } from '../cluster/topology.js';
+import { formatHostPort, type TopologySource } from '../cluster/topology-source.js';
+import { errorReply } from '../resp/encode.js';
+import { clock } from '../util/coarse-clock.js';
+import { ClusterNode } from '../upstream/cluster-node.js';
+import type { LinkEvents, LinkOptions, NodeLink } from '../upstream/node-link.js';
+import type { PendingReply } from '../upstream/pending.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Request } from './request.js';
+
+export interface RouterOptions {
+  connectionsPerNode: number;
+  requestTimeoutMs: number;
+  refreshIntervalMs: number;
+  maxRedirects: number;
+  link: LinkOptions;
+}
+
+/** Counters shown by PROXY INFO (and, later, metrics). */
+export interface RouterStats {
+  moved: number;
+  ask: number;
+  tryagain: number;
+  clusterdown: number;
+  linkDowns: number;
+  timeouts: number;
+  refreshes: number;
+  refreshFailures: number;
+}
+
+const UPSTREAM_TIMEOUT = errorReply('ERR slotgate: upstream timeout');
+const SLOT_NOT_SERVED = errorReply('CLUSTERDOWN Hash slot not served');
+const RETRY_BASE_MS = 10;
+const RETRY_MAX_MS = 250;
+const SWEEP_MS = 100;
+
+/**
+ * Knows which master serves each slot and sends requests there. Keeps the map true: refreshes
+ * it periodically and (single-flight) on MOVED or a lost link; follows MOVED and ASK itself;
+ * retries TRYAGAIN and CLUSTERDOWN with backoff inside the request's deadline; holds requests
+ * for slots with no reachable master until a refresh finds one or their deadline passes.
+ */
+export class Router implements LinkEvents {
+  private slots: (ClusterNode | null)[] = new Array(SLOT_COUNT).fill(null);
+  private readonly nodes = new Map<string, ClusterNode>();
+  private masters: ClusterNode[] = [];
+  private parked: Request[] = [];
+  private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  /** Slots served by some master in the current map. */
+  coveredSlots = 0;
+  /** Increases on every topology change applied. */
+  epoch = 0;
+  readonly stats: RouterStats = { moved: 0, ask: 0, tryagain: 0, clusterdown: 0, linkDowns: 0, timeouts: 0, refreshes: 0, refreshFailures: 0 };
+
+  constructor(
+    private readonly source: TopologySource,
+    private readonly options: RouterOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts refreshing (first refresh now) and the timeout sweep. Requests may arrive at once. */
+  start(): Promise<void> {
+    this.timers.push(setInterval(() => void this.refresh('periodic'), this.options.refreshIntervalMs));
+    this.timers.push(setInterval(() => this.sweep(), SWEEP_MS));
+    return this.refresh('startup');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const node of this.nodes.values()) node.close();
+    this.nodes.clear();
+    for (const r of this.parked) r.fail(errorReply('ERR slotgate: shutting down'));
+    this.parked = [];
+  }
+
+  /** Addresses of the current masters. */
+  masterAddresses(): string[] {
+    return this.masters.map((m) => m.address);
+  }
+
+  /** Sends a client request to the master of its slot (keyless: a master chosen by client). */
+  route(request: Request): void {
+    if (request.deadline === 0) request.deadline = clock.now + this.options.requestTimeoutMs;
+    const node = request.slot >= 0 ? this.slots[request.slot] : this.masterForClient(request.client.id);
+    if (node === null) {
+      this.park(request);
+      return;
+    }
+    node.linkFor(request.client.id).send(request, request.buf, request.start, request.end);
+  }
+
+  private masterForClient(clientId: number): ClusterNode | null {
+    const masters = this.masters;
+    return masters.length === 0 ? null : masters[clientId % masters.length];
+  }
+
+  private park(request: Request): void {
+    if (clock.now > request.deadline) {
+      request.fail(SLOT_NOT_SERVED);
+      return;
+    }
+    this.parked.push(request);
+    void this.refresh('slot-not-served');
+  }
+
+  onRedirect(link: NodeLink, entry: PendingReply, buf: Buffer, start: number, end: number): boolean {
+    const second = buf[start + 1];
+    // M(OVED), A(SK), T(RYAGAIN), C(LUSTERDOWN): anything else is the client's error reply.
+    if (second !== 0x4d && second !== 0x41 && second !== 0x54 && second !== 0x43) return false;
+    const text = buf.toString('latin1', start + 1, end - 2);
+    const request = entry as Request;
+    const [kind, slotText, target] = text.split(' ');
+    if (kind === 'MOVED' || kind === 'ASK') {
+      let node: ClusterNode;
+      let slot: number;
+      try {
+        slot = checkSlot(slotText);
+        node = this.nodeAt(target ?? '', link.host);
+      } catch (error) {
+        this.log.warn({ reply: text, err: (error as Error).message }, 'ignoring malformed redirect');
+        return false;
+      }
+      if (++request.redirects > this.options.maxRedirects) {
+        request.fail(errorReply(`ERR slotgate: too many redirections (last: ${text})`));
+        return true;
+      }
+      if (kind === 'MOVED') {
+        this.stats.moved++;
+        this.slots[slot] = node;
+        void this.refresh('moved');
+        node.linkFor(request.client.id).send(request, request.buf, request.start, request.end);
+      } else {
+        this.stats.ask++;
+        node.linkFor(request.client.id).sendAsking(request, request.buf, request.start, request.end);
+      }
+      return true;
+    }
+    if (kind === 'TRYAGAIN' || kind === 'CLUSTERDOWN') {
+      if (kind === 'TRYAGAIN') this.stats.tryagain++;
+      else {
+        this.stats.clusterdown++;
+        void this.refresh('clusterdown');
+      }
+      const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** request.retries);
+      if (clock.now + delay > request.deadline) return false;
+      request.retries++;
+      setTimeout(() => this.route(request), delay);
+      return true;
+    }
+    return false;
+  }
+
+  onLinkDown(link: NodeLink, reason: string, unsent: PendingReply[]): void {
+    this.stats.linkDowns++;
+    this.log.warn({ node: link.address, reason, requeued: unsent.length }, 'node link down');
+    for (const entry of unsent) this.parked.push(entry as Request);
+    void this.refresh('link-down');
+  }
+
+  /** host:port from a redirect; an empty host means the node that sent it. */
+  private nodeAt(target: string, replyingHost: string): ClusterNode {
+    const colon = target.lastIndexOf(':');
+    if (colon < 0) throw new Error('no port');
+    let host = target.slice(0, colon);
+    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+    return this.node(host === '' ? replyingHost : host, checkPort(target.slice(colon + 1)));
+  }
+
+  private node(host: string, port: number): ClusterNode {
+    const address = formatHostPort({ host, port });
+    let node = this.nodes.get(address);
+    if (node === undefined) {
+      node = new ClusterNode(host, port, this.options.connectionsPerNode, this, this.options.link);
+      this.nodes.set(address, node);
+    }
+    return node;
+  }
+
+  /**
+   * Fetches and applies the topology. Single-flight: calls during a refresh share it, and one
+   * more refresh follows if any came in meanwhile (the running one may predate their cause).
+   */
+  refresh(reason: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.refreshing !== null) {
+      if (reason !== 'periodic') this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.runRefresh(reason).finally(() => {
+      this.refreshing = null;
+      if (this.refreshAgain && !this.stopped) {
+        this.refreshAgain = false;
+        void this.refresh('follow-up');
+      }
+    });
+    return this.refreshing;
+  }
+
+  private async runRefresh(reason: string): Promise<void> {
+    this.stats.refreshes++;
+    try {
+      const { view, from } = await this.source.fetch(this.masters.map((m) => ({ host: m.host, port: m.port })));
+      if (this.stopped) return;
+      this.apply(view, from, reason);
+    } catch (error) {
+      this.stats.refreshFailures++;
+      this.log.warn({ reason, err: (error as Error).message }, 'topology refresh failed');
+    } finally {
+      this.releaseParked();
+    }
+  }
+
+  private apply(view: TopologyView, from: string, reason: string): void {
+    const slots: (ClusterNode | null)[] = new Array(SLOT_COUNT).fill(null);
+    const masters: ClusterNode[] = [];
+    for (const shard of view.shards) {
+      const node = this.node(shard.master.host, shard.master.port);
+      masters.push(node);
+      for (const [start, end] of shard.ranges) slots.fill(node, start, end + 1);
+    }
+    const changed = !sameMap(slots, this.slots);
+    this.slots = slots;
+    this.masters = masters;
+    this.coveredSlots = view.coveredSlots;
+    if (changed) {
+      this.epoch++;
+      this.log.info(
+        { epoch: this.epoch, from, reason, masters: masters.map((m) => m.address), coveredSlots: view.coveredSlots },
+        'topology updated',
+      );
+    }
+    // Links to nodes that are no longer masters close once nothing is in flight on them.
+    const current = new Set(masters);
+    for (const [address, node] of this.nodes) {
+      if (!current.has(node) && node.inFlight === 0) {
+        node.close();
+        this.nodes.delete(address);
+      }
+    }
+  }
+
+  private releaseParked(): void {
+    const parked = this.parked;
+    if (parked.length === 0) return;
+    this.parked = [];
+    for (const request of parked) {
+      const node = request.slot >= 0 ? this.slots[request.slot] : this.masterForClient(request.client.id);
+      if (node !== null) this.route(request);
+      else if (clock.now > request.deadline) request.fail(SLOT_NOT_SERVED);
+      else this.parked.push(request);
+    }
+  }
+
+  /** Fails links whose oldest request is past the timeout, and parked requests past their deadline. */
+  private sweep(): void {
+    const now = clock.now;
+    const limit = now - this.options.requestTimeoutMs;
+    for (const node of this.nodes.values()) {
+      for (const link of node.links) {
+        if (link.oldestPendingTime() < limit) {
+          this.stats.timeouts++;
+          link.abort('request timeout', UPSTREAM_TIMEOUT);
+        }
+      }
+    }
+    if (this.parked.length > 0 && this.parked.some((r) => now > r.deadline)) {
+      const keep: Request[] = [];
+      for (const r of this.parked) {
+        if (now > r.deadline) r.fail(SLOT_NOT_SERVED);
+        else keep.push(r);
+      }
+      this.parked = keep;
+    }
+  }
+}
+
+function sameMap(a: (ClusterNode | null)[], b: (ClusterNode | null)[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,153 @@
+import type net from 'node:net';
+import { RequestScanner, type RequestSink } from '../resp/request-scanner.js';
+import { errorReply } from '../resp/encode.js';
+import { WriteBatch } from '../util/write-batch.js';
+import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
+import type { ClientContext, ServerContext } from './client-context.js';
+import type { Dispatcher } from './dispatcher.js';
+import { Request, type ReplyTarget } from './request.js';
+
+export interface SessionLimits {
+  maxBulkLen: number;
+  maxArgs: number;
+  queryBufferLimit: number;
+  /** Requests in flight before slotgate stops reading from the client. */
+  maxPending: number;
+}
+
+/**
+ * One client connection: scans its requests, hands them to the dispatcher and writes the
+ * replies strictly in request order (a reply is written only when every earlier one was).
+ * Backpressure: reading stops while the client has too many requests in flight or does not
+ * read its replies, and resumes when both are drained.
+ */
+export class Session implements RequestSink, ReplyTarget, Flushable, ClientContext {
+  flushQueued = false;
+  name: string | null = null;
+  libName = '';
+  libVersion = '';
+  authenticated: boolean;
+  /** Time the connection was accepted (ms since epoch). */
+  readonly since = Date.now();
+
+  private head: Request | null = null;
+  private tail: Request | null = null;
+  private inFlight = 0;
+  private readonly out = new WriteBatch();
+  private readonly scanner: RequestScanner;
+  /** No more requests are read (QUIT, protocol error); close once the replies are written. */
+  private closing = false;
+  private closed = false;
+  private pausedForPending = false;
+  private pausedForOutput = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: net.Socket,
+    readonly server: ServerContext,
+    private readonly dispatcher: Dispatcher,
+    private readonly limits: SessionLimits,
+    private readonly onClose: (session: Session) => void,
+  ) {
+    this.authenticated = server.requirepass === undefined;
+    this.scanner = new RequestScanner(this, {
+      maxBulkLen: limits.maxBulkLen,
+      maxArgs: limits.maxArgs,
+      maxBuffered: limits.queryBufferLimit,
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.closing) this.scanner.feed(chunk);
+    });
+    socket.on('drain', () => {
+      this.pausedForOutput = false;
+      this.updateReading();
+    });
+    socket.on('error', () => {
+      /* 'close' follows */
+    });
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  get remoteAddress(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+    if (this.closing) return;
+    this.dispatcher.dispatch(this, buf, start, end, argc, args);
+  }
+
+  onProtocolError(message: string): void {
+    if (this.closing) return;
+    this.enqueue(Request.answered(this, errorReply(`ERR ${message}`)));
+    this.closeAfterReply();
+  }
+
+  closeAfterReply(): void {
+    this.closing = true;
+    this.socket.pause();
+  }
+
+  /** Takes the request's place in the reply order; call before routing it. */
+  enqueue(request: Request): void {
+    if (this.tail === null) this.head = request;
+    else this.tail.next = request;
+    this.tail = request;
+    this.inFlight++;
+    if (request.replyBuf !== null && request === this.head) this.drainReplies();
+    else if (this.inFlight >= this.limits.maxPending && !this.pausedForPending) {
+      this.pausedForPending = true;
+      this.socket.pause();
+    }
+  }
+
+  replyReady(request: Request): void {
+    if (request === this.head && !this.closed) this.drainReplies();
+  }
+
+  /** Moves every finished reply at the head of the queue to the output. */
+  private drainReplies(): void {
+    let head = this.head;
+    while (head !== null && head.replyBuf !== null) {
+      this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
+      head = head.next;
+      this.inFlight--;
+    }
+    this.head = head;
+    if (head === null) this.tail = null;
+    scheduleFlush(this);
+    if (this.pausedForPending && this.inFlight < this.limits.maxPending / 2) {
+      this.pausedForPending = false;
+      this.updateReading();
+    }
+  }
+
+  flush(): void {
+    if (this.closed) return;
+    if (!this.out.isEmpty && !this.socket.write(this.out.take())) {
+      this.pausedForOutput = true;
+      this.socket.pause();
+    }
+    if (this.closing && this.head === null) this.socket.end();
+  }
+
+  private updateReading(): void {
+    if (!this.closing && !this.closed && !this.pausedForPending && !this.pausedForOutput) this.socket.resume();
+  }
+
+  /** Closes the connection now (server shutdown). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    this.head = null;
+    this.tail = null;
+    this.out.clear();
+    this.onClose(this);
+  }
+}

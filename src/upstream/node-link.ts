@@ -1,0 +1,219 @@
+import net from 'node:net';
+import { ReplyScanner, type ReplySink } from '../resp/reply-scanner.js';
+import { encodeCommand, errorReply } from '../resp/encode.js';
+import { WriteBatch } from '../util/write-batch.js';
+import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
+import { clock } from '../util/coarse-clock.js';
+import { PendingQueue, type PendingReply } from './pending.js';
+import type { NodeCredentials } from './query-node.js';
+
+export interface LinkOptions {
+  connectTimeoutMs: number;
+  credentials: NodeCredentials;
+}
+
+/** What a link reports to the router that owns it. */
+export interface LinkEvents {
+  /**
+   * An error reply to a retryable request: returns true when the router took the request over
+   * (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), false to give the error to the client as it is.
+   */
+  onRedirect(link: NodeLink, entry: PendingReply, buf: Buffer, start: number, end: number): boolean;
+  /** The connection was lost or never made; `unsent` requests were never written and can go elsewhere. */
+  onLinkDown(link: NodeLink, reason: string, unsent: PendingReply[]): void;
+}
+
+type LinkState = 'idle' | 'connecting' | 'ready' | 'closed';
+
+const ASKING = encodeCommand(['ASKING']);
+const RECONNECT_MIN_MS = 50;
+const RECONNECT_MAX_MS = 2000;
+
+/** Discards the +OK of an ASKING sent before an ASK-redirected request. */
+const askingEntry: PendingReply = { complete() {}, fail() {}, retryable: false };
+
+/**
+ * One shared, pipelined connection to a Redis node. Requests of many clients are appended to one
+ * write per event-loop turn; replies come back in the same order and are matched FIFO to their
+ * requests, forwarded as the node's bytes. Connects lazily, re-connects with capped backoff.
+ */
+export class NodeLink implements ReplySink, Flushable {
+  flushQueued = false;
+  private state: LinkState = 'idle';
+  private socket: net.Socket | null = null;
+  private readonly pending = new PendingQueue();
+  /** Bytes of the newest `unsent` pending entries, not yet written to the socket. */
+  private readonly out = new WriteBatch();
+  private unsent = 0;
+  private readonly scanner = new ReplyScanner(this);
+  /** Replies still expected for the connection handshake (AUTH), before any request's reply. */
+  private handshakeReplies = 0;
+  private failures = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private connectTimer: NodeJS.Timeout | null = null;
+  /** Requests answered over this link (for PROXY INFO). */
+  served = 0;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly events: LinkEvents,
+    private readonly options: LinkOptions,
+  ) {}
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get inFlight(): number {
+    return this.pending.length;
+  }
+
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  send(entry: PendingReply, buf: Buffer, start: number, end: number): void {
+    if (this.state === 'closed') {
+      entry.fail(errorReply(`ERR slotgate: link to ${this.address} is closed`));
+      return;
+    }
+    this.pending.push(entry, clock.now);
+    this.out.add(buf, start, end);
+    this.unsent++;
+    if (this.state === 'ready') scheduleFlush(this);
+    else if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
+  }
+
+  /** Sends `entry` preceded by ASKING, back to back on this connection, as an ASK redirect needs. */
+  sendAsking(entry: PendingReply, buf: Buffer, start: number, end: number): void {
+    this.send(askingEntry, ASKING, 0, ASKING.length);
+    this.send(entry, buf, start, end);
+  }
+
+  flush(): void {
+    if (this.state !== 'ready' || this.out.isEmpty || this.socket === null) return;
+    const data = this.out.take();
+    this.unsent = 0;
+    this.socket.write(data);
+  }
+
+  /** Oldest time a request still waiting for its reply was queued (Infinity if none). */
+  oldestPendingTime(): number {
+    return this.pending.oldestTime();
+  }
+
+  /**
+   * Drops the connection (timeout, desync, failed handshake): requests already written get
+   * `failure` (default: connection lost), unsent ones are handed back to the router.
+   */
+  abort(reason: string, failure?: Buffer): void {
+    if (this.socket !== null) this.socket.destroy();
+    this.onDown(reason, failure);
+  }
+
+  /** Closes for good: pending requests fail, nothing is re-routed. */
+  close(): void {
+    const socket = this.socket;
+    this.state = 'closed';
+    this.clearTimers();
+    this.socket = null;
+    socket?.destroy();
+    this.failAll(errorReply(`ERR slotgate: link to ${this.address} closed`));
+  }
+
+  private connect(): void {
+    this.state = 'connecting';
+    const socket = net.connect({ host: this.host, port: this.port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    this.connectTimer = setTimeout(() => {
+      if (this.socket === socket) this.abort(`connect timeout after ${this.options.connectTimeoutMs} ms`);
+    }, this.options.connectTimeoutMs);
+    socket.on('connect', () => {
+      if (this.socket !== socket) return;
+      this.clearConnectTimer();
+      this.state = 'ready';
+      this.failures = 0;
+      this.writeHandshake(socket);
+      this.flush();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket === socket) this.scanner.feed(chunk);
+    });
+    socket.on('error', () => {
+      /* 'close' follows and handles it */
+    });
+    socket.on('close', () => {
+      if (this.socket === socket) this.onDown('connection closed');
+    });
+  }
+
+  private writeHandshake(socket: net.Socket): void {
+    const { user, password } = this.options.credentials;
+    if (password === undefined) return;
+    this.handshakeReplies = 1;
+    socket.write(encodeCommand(user !== undefined ? ['AUTH', user, password] : ['AUTH', password]));
+  }
+
+  onReply(buf: Buffer, start: number, end: number): void {
+    if (this.handshakeReplies > 0) {
+      this.handshakeReplies--;
+      if (buf[start] === 0x2d) this.abort(`AUTH failed: ${buf.toString('utf8', start + 1, end - 2)}`);
+      return;
+    }
+    const entry = this.pending.shift();
+    if (entry === null) {
+      this.abort('reply without a request');
+      return;
+    }
+    this.served++;
+    if (buf[start] === 0x2d && entry.retryable && this.events.onRedirect(this, entry, buf, start, end)) return;
+    entry.complete(buf, start, end);
+  }
+
+  onReplyProtocolError(message: string): void {
+    this.abort(message);
+  }
+
+  private onDown(reason: string, failure?: Buffer): void {
+    if (this.state === 'closed' || this.state === 'idle') return;
+    this.clearTimers();
+    this.socket = null;
+    this.state = 'idle';
+    this.scanner.reset();
+    this.handshakeReplies = 0;
+    // Entries whose bytes never left slotgate can safely go elsewhere; the others may have run.
+    const unsent: PendingReply[] = [];
+    for (let i = 0; i < this.unsent; i++) {
+      const entry = this.pending.pop() as PendingReply;
+      if (entry.retryable) unsent.unshift(entry);
+    }
+    this.unsent = 0;
+    this.out.clear();
+    this.failAll(failure ?? errorReply(`ERR slotgate: connection to ${this.address} lost (${reason})`));
+    this.failures++;
+    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.failures - 1));
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.state === 'idle' && this.pending.length > 0) this.connect();
+    }, delay);
+    this.events.onLinkDown(this, reason, unsent);
+  }
+
+  private failAll(reply: Buffer): void {
+    for (let entry = this.pending.shift(); entry !== null; entry = this.pending.shift()) entry.fail(reply);
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  private clearTimers(): void {
+    this.clearConnectTimer();
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+}
