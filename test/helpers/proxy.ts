@@ -1,0 +1,36 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { pino } from 'pino';
+import type { SlotgateConfig } from '../../src/config/config.js';
+import { defaultConfig } from '../../src/config/schema.js';
+import { startProxy, type ProxyServer } from '../../src/proxy/server.js';
+
+/** Starts slotgate in this process on a free loopback port, in front of `seeds`. */
+export async function startTestProxy(seeds: string[], overrides: Partial<SlotgateConfig> = {}): Promise<ProxyServer> {
+  const config: SlotgateConfig = { ...defaultConfig(), seeds, bind: '127.0.0.1', port: 0, logLevel: 'silent', ...overrides };
+  return startProxy(config, pino({ level: process.env.SLOTGATE_TEST_LOG ?? 'silent' }));
+}
+
+/** A plain (non-cluster) ioredis client of the proxy; RESP2 unless told otherwise. */
+export function proxyClient(proxy: ProxyServer, options: RedisOptions = {}): Redis {
+  return new Redis({ host: '127.0.0.1', port: proxy.port, protocol: 2, maxRetriesPerRequest: 0, ...options });
+}
+
+/** Reads one counter from PROXY INFO. */
+export async function proxyCounter(client: Redis, name: string): Promise<number> {
+  const info = (await client.call('PROXY', 'INFO')) as string;
+  const match = new RegExp(`^${name}:(\\d+)`, 'm').exec(info);
+  if (match === null) throw new Error(`no ${name} in PROXY INFO`);
+  return Number(match[1]);
+}
+
+/** A small seeded PRNG (mulberry32), so generated data is the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

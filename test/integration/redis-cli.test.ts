@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { Redis } from 'ioredis';
+import { slotOf } from '../../src/cluster/key-slot.js';
+import { encodeCommand } from '../../src/resp/encode.js';
+import type { ProxyServer } from '../../src/proxy/server.js';
+import { startTestProxy } from '../helpers/proxy.js';
+import { runRedisCli } from '../helpers/redis-cli.js';
+
+let proxy: ProxyServer;
+const run = `cli${process.pid}`;
+
+beforeAll(async () => {
+  proxy = await startTestProxy(inject('clusterSeeds'));
+});
+
+afterAll(async () => {
+  await proxy.close();
+});
+
+/** Plain connections to every master and the slots each one owns, read from the cluster itself. */
+async function mastersBySlot(): Promise<{ clientForSlot: (slot: number) => Redis; close: () => void }> {
+  const [host, port] = inject('clusterSeeds')[0].split(':');
+  const probe = new Redis({ host, port: Number(port), protocol: 2 });
+  const slots = (await probe.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+  probe.disconnect();
+  const clients = new Map<number, Redis>();
+  const owner = new Array<Redis>(16384);
+  for (const [start, end, [h, p]] of slots) {
+    if (!clients.has(p)) clients.set(p, new Redis({ host: h, port: p, protocol: 2 }));
+    for (let s = start; s <= end; s++) owner[s] = clients.get(p)!;
+  }
+  return { clientForSlot: (s) => owner[s], close: () => clients.forEach((c) => c.disconnect()) };
+}
+
+describe('redis-cli through slotgate', () => {
+  it('SETs and GETs 10,000 keys spread over the slots of every master', async () => {
+    const keys = Array.from({ length: 10_000 }, (_, i) => `${run}:k:${i}`);
+    const slots = new Set(keys.map((k) => slotOf(k)));
+    expect(slots.size).toBeGreaterThan(7000);
+    const set = await runRedisCli(['-p', String(proxy.port)], keys.map((k, i) => `SET ${k} value-${i}\n`).join(''));
+    expect(set.code).toBe(0);
+    const setLines = set.stdout.trim().split('\n');
+    expect(setLines.length).toBe(10_000);
+    expect(setLines.every((l) => l === 'OK')).toBe(true);
+    const get = await runRedisCli(['-p', String(proxy.port)], keys.map((k) => `GET ${k}\n`).join(''));
+    expect(get.stdout.trim().split('\n')).toEqual(keys.map((_, i) => `value-${i}`));
+  });
+
+  it('takes a mass insertion with --pipe (100,000 SETs): 0 errors, every key on the master that owns its slot', async () => {
+    const count = 100_000;
+    const input = Buffer.concat(Array.from({ length: count }, (_, i) => encodeCommand(['SET', `${run}:mass:${i}`, `m${i}`])));
+    const result = await runRedisCli(['-p', String(proxy.port), '--pipe'], input, 120_000);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/errors: 0, replies: 100000/);
+
+    const { clientForSlot, close } = await mastersBySlot();
+    try {
+      const pipelines = new Map<Redis, { p: ReturnType<Redis['pipeline']>; idx: number[] }>();
+      for (let i = 0; i < count; i++) {
+        const owner = clientForSlot(slotOf(`${run}:mass:${i}`));
+        let entry = pipelines.get(owner);
+        if (entry === undefined) {
+          entry = { p: owner.pipeline(), idx: [] };
+          pipelines.set(owner, entry);
+        }
+        entry.p.get(`${run}:mass:${i}`);
+        entry.idx.push(i);
+      }
+      expect(pipelines.size).toBe(3);
+      for (const { p, idx } of pipelines.values()) {
+        const replies = await p.exec();
+        const wrong = idx.filter((i, n) => replies?.[n]?.[0] !== null || replies?.[n]?.[1] !== `m${i}`);
+        expect(wrong.slice(0, 5)).toEqual([]);
+      }
+    } finally {
+      close();
+    }
+  });
+
+  it('passes quoted and escaped arguments as redis-cli encodes them', async () => {
+    const out = await runRedisCli(['-p', String(proxy.port)], `SET "${run}:q" "a b\\x41"\nGET ${run}:q\nPING\n`);
+    expect(out.stdout.trim().split('\n')).toEqual(['OK', 'a bA', 'PONG']);
+  });
+});
