@@ -40,7 +40,7 @@ export function parseClusterShards(reply: unknown): TopologyView {
     for (const rawNode of nodes) {
       const node = pairs(rawNode, 'node');
       const address = { ...nodeAddress(node), id: String(node.id ?? '') };
-      if (node.role === 'master' && node.health !== 'fail') master = address;
+      if (node.role === 'master' && node.health !== 'fail' && node.health !== 'failed') master = address;
       else if (node.role !== 'master') replicas.push(address);
     }
     if (master !== null) shards.push({ master, replicas, ranges });

@@ -46,7 +46,7 @@ export function splitInlineArgs(data: Buffer, from: number, to: number): Buffer[
         done = true;
       } else {
         const c = data[p];
-        if (isSpace(c)) done = true;
+        if (isSeparator(c)) done = true;
         else if (c === DOUBLE_QUOTE) inDouble = true;
         else if (c === SINGLE_QUOTE) inSingle = true;
         else bytes.push(c);
@@ -64,6 +64,11 @@ const ESCAPES: Record<number, number> = { 0x6e: 10, 0x72: 13, 0x74: 9, 0x62: 8, 
 
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** What ends an unquoted argument in sdssplitargs: unlike isspace(), not \v or \f. */
+function isSeparator(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 function isHex(c: number): boolean {

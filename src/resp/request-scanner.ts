@@ -71,11 +71,12 @@ export class RequestScanner {
       this.chunks.push(chunk);
       this.chunksLen += chunk.length;
       const total = this.rest.length + this.chunksLen;
-      if (total > this.limits.maxBuffered) {
-        this.fail('query buffer limit exceeded');
+      if (total < this.needed) {
+        // All of it belongs to the incomplete request. Once `needed` is reached, complete
+        // requests are emitted first and keepRest checks only what is still incomplete.
+        if (total > this.limits.maxBuffered) this.fail('query buffer limit exceeded');
         return;
       }
-      if (total < this.needed) return;
       data = Buffer.concat([this.rest, ...this.chunks], total);
       this.rest = null;
       this.chunks = [];
@@ -241,7 +242,7 @@ function parseLength(data: Buffer, from: number, to: number): number {
     i++;
   }
   if (i >= to || to - i > 15) return BAD_NUMBER;
-  if (data[i] === 48 && to - i > 1) return BAD_NUMBER;
+  if (data[i] === 48 && (to - i > 1 || negative)) return BAD_NUMBER; // "01" and "-0"
   let n = 0;
   for (; i < to; i++) {
     const d = data[i] - 48;

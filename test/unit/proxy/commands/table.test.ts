@@ -1,0 +1,105 @@
+import { describe, it, expect } from 'vitest';
+import { fallbackCommandTable } from '../../../../src/proxy/commands/table.js';
+import { bytes } from '../../support/resp.js';
+
+const table = fallbackCommandTable();
+
+/** Looks a name up as the dispatcher does: in place, inside a larger buffer. */
+function lookup(name: string) {
+  const buf = bytes(`*1\r\n$${name.length}\r\n${name}\r\n`);
+  const start = buf.indexOf(name, 4, 'latin1');
+  return table.lookup(buf, start, start + name.length);
+}
+
+describe('CommandTable (fallback, Redis 7.0)', () => {
+  it('says where it came from and holds the Redis 7.0 commands', () => {
+    expect(table.source).toMatch(/^fallback \(Redis 7\.0/);
+    expect(table.size).toBeGreaterThan(200);
+  });
+
+  it('looks names up in any letter case', () => {
+    const get = lookup('get');
+    expect(get?.name).toBe('get');
+    expect(lookup('GET')).toBe(get);
+    expect(lookup('GeT')).toBe(get);
+    expect(table.get('GET')).toBe(get);
+    expect(table.get('gEt')).toBe(get);
+  });
+
+  it('reads only the bytes of the name', () => {
+    const buf = bytes('xxGETyy');
+    expect(table.lookup(buf, 2, 5)?.name).toBe('get');
+    expect(table.lookup(buf, 2, 4)).toBeUndefined();
+  });
+
+  it('returns undefined for an unknown command', () => {
+    expect(lookup('NOSUCHCOMMAND')).toBeUndefined();
+    expect(table.get('nosuchcommand')).toBeUndefined();
+    expect(lookup('')).toBeUndefined();
+  });
+
+  it('keeps arity and key layout from COMMAND', () => {
+    expect(table.get('get')).toMatchObject({ arity: 2, fixed: true, firstKey: 1, lastKey: 1, keyStep: 1 });
+    expect(table.get('mset')).toMatchObject({ arity: -3, fixed: true, firstKey: 1, lastKey: -1, keyStep: 2 });
+    expect(table.get('eval')?.fixed).toBe(false);
+  });
+
+  it('answers PING, ECHO, AUTH, HELLO itself', () => {
+    for (const name of ['ping', 'echo', 'auth', 'hello', 'quit', 'select']) {
+      const spec = table.get(name);
+      expect(spec?.policy, name).toBe('local');
+      expect(typeof spec?.handler, name).toBe('function');
+    }
+  });
+
+  it('forwards ordinary commands', () => {
+    for (const name of ['get', 'set', 'mget', 'eval', 'spublish', 'zunionstore']) {
+      expect(table.get(name)?.policy, name).toBe('forward');
+      expect(table.get(name)?.handler, name).toBeNull();
+    }
+  });
+
+  it('needs a private link for transactions and pub/sub', () => {
+    for (const name of ['multi', 'exec', 'watch', 'subscribe', 'ssubscribe']) expect(table.get(name)?.policy, name).toBe('private');
+  });
+
+  it('needs a private link for commands Redis flags blocking', () => {
+    for (const name of ['blpop', 'brpop', 'blmove', 'blmpop', 'bzpopmin', 'brpoplpush']) {
+      expect(table.get(name)?.policy, name).toBe('private');
+    }
+  });
+
+  it('forwards XREAD and XREADGROUP unless they carry BLOCK', () => {
+    for (const name of ['xread', 'xreadgroup']) {
+      expect(table.get(name)?.policy, name).toBe('forward');
+      expect(table.get(name)?.privateWithKeyword, name).toBe('block');
+    }
+    expect(table.get('get')?.privateWithKeyword).toBeNull();
+  });
+
+  it('denies commands that act on the node or its connection', () => {
+    for (const name of ['monitor', 'sync', 'psync', 'shutdown', 'replicaof', 'debug']) expect(table.get(name)?.policy, name).toBe('deny');
+  });
+
+  it('gives subcommands their own policies', () => {
+    const client = table.get('client')?.subcommands;
+    expect(client?.get('setname')?.policy).toBe('local');
+    expect(client?.get('kill')?.policy).toBe('deny');
+    expect(client?.get('tracking')?.policy).toBe('private');
+    expect(client?.get('list')?.policy).toBe('forward');
+    expect(table.get('object')?.subcommands?.get('encoding')).toMatchObject({ name: 'object|encoding', firstKey: 2 });
+    expect(table.get('get')?.subcommands).toBeNull();
+  });
+
+  it('allows AUTH, HELLO and QUIT before authentication, not GET', () => {
+    expect(table.get('auth')?.noAuth).toBe(true);
+    expect(table.get('hello')?.noAuth).toBe(true);
+    expect(table.get('quit')?.noAuth).toBe(true);
+    expect(table.get('get')?.noAuth).toBe(false);
+  });
+
+  it("adds slotgate's own PROXY command", () => {
+    expect(table.get('proxy')).toMatchObject({ name: 'proxy', arity: -2, policy: 'local' });
+    expect(lookup('PROXY')?.name).toBe('proxy');
+  });
+});
