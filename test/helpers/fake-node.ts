@@ -1,0 +1,68 @@
+import net from 'node:net';
+import RedisParser from 'redis-parser';
+import { arrayReply, bulkReply, type ReplyValue } from '../../src/resp/encode.js';
+
+/** What a fake node answers to one command: raw RESP bytes, null to stay silent, undefined for the default answer. */
+export type FakeHandler = (args: string[], node: FakeNode) => Buffer | string | null | undefined;
+
+/**
+ * A tiny in-process Redis node for the cases a real cluster cannot be made to produce on demand
+ * (endless redirects, malformed redirects, a node that never answers). It answers CLUSTER SHARDS
+ * with itself owning every slot unless the handler answers it first.
+ */
+export class FakeNode {
+  readonly commands: string[][] = [];
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(private readonly handler: FakeHandler) {
+    this.server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => {});
+      const parser = new RedisParser({
+        returnReply: (reply) => {
+          // Command names in upper case, whatever the client sent, so handlers compare simply.
+          const args = (reply as Buffer[]).map(String);
+          args[0] = args[0].toUpperCase();
+          this.commands.push(args);
+          const given = this.handler(args, this);
+          const answer = given === undefined ? this.defaultAnswer(args) : given;
+          if (answer !== null) socket.write(answer);
+        },
+        returnError: () => {},
+      });
+      socket.on('data', (d) => parser.execute(d));
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return this;
+  }
+
+  /** CLUSTER SHARDS as Redis 7 sends it, with this node owning [0, 16383]. */
+  shardsReply(slots: ReplyValue[] = [0, 16383]): Buffer {
+    return arrayReply([
+      ['slots', slots, 'nodes', [['id', 'f'.repeat(40), 'port', this.port, 'ip', '127.0.0.1', 'endpoint', '127.0.0.1', 'role', 'master', 'replication-offset', 0, 'health', 'online']]],
+    ]);
+  }
+
+  private defaultAnswer(args: string[]): Buffer | string {
+    const name = args.join(' ').toUpperCase();
+    if (name === 'CLUSTER SHARDS') return this.shardsReply();
+    if (name === 'COMMAND') return '-ERR not in a fake\r\n';
+    // Clients' ready checks (ioredis) read `loading:0` from INFO.
+    if (name.startsWith('INFO')) return bulkReply('# Server\r\nredis_version:7.0.0\r\nloading:0\r\n');
+    return '-ERR fake node has no answer\r\n';
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import type { ProxyServer } from '../../src/proxy/server.js';
+import { FakeNode } from '../helpers/fake-node.js';
+import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
+
+// Behaviour that needs a node misbehaving on demand: a fake node in this process.
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function setup(handler: ConstructorParameters<typeof FakeNode>[0], overrides = {}): Promise<{ node: FakeNode; proxy: ProxyServer; client: Redis }> {
+  const node = await new FakeNode(handler).listen();
+  cleanup.push(() => node.close());
+  const proxy = await startTestProxy([`127.0.0.1:${node.port}`], overrides);
+  cleanup.push(() => proxy.close());
+  const client = proxyClient(proxy);
+  cleanup.push(() => client.disconnect());
+  return { node, proxy, client };
+}
+
+describe('redirects and retries against a misbehaving node', () => {
+  it('gives a clear error after the redirect limit instead of looping', async () => {
+    const { client, node } = await setup((args, self) => (args[0] === 'GET' ? `-MOVED 866 127.0.0.1:${self.port}\r\n` : undefined), { maxRedirects: 3 });
+    await expect(client.get('foo')).rejects.toThrow(/^ERR slotgate: too many redirections \(last: MOVED 866 127\.0\.0\.1:\d+\)/);
+    expect(node.commands.filter((c) => c[0] === 'GET').length).toBe(4);
+  });
+
+  it('sends ASKING before the command on an ASK redirect', async () => {
+    let asked = false;
+    const { client, node } = await setup((args, self) => {
+      if (args[0] === 'ASKING') {
+        asked = true;
+        return '+OK\r\n';
+      }
+      if (args[0] === 'GET') return asked ? '$5\r\nmoved\r\n' : `-ASK 12182 127.0.0.1:${self.port}\r\n`;
+      return undefined;
+    });
+    expect(await client.get('foo')).toBe('moved');
+    const sequence = node.commands.filter((c) => c[0] === 'GET' || c[0] === 'ASKING').map((c) => c[0]);
+    expect(sequence).toEqual(['GET', 'ASKING', 'GET']);
+    expect(await proxyCounter(client, 'redirects_ask')).toBe(1);
+  });
+
+  it('retries TRYAGAIN with backoff and returns the eventual answer', async () => {
+    let tries = 0;
+    const { client } = await setup((args) => {
+      if (args[0] !== 'MGET') return undefined;
+      return ++tries < 3 ? '-TRYAGAIN Multiple keys request during rehashing of slot\r\n' : '*2\r\n$1\r\na\r\n$1\r\nb\r\n';
+    });
+    expect(await client.mget('{t}1', '{t}2')).toEqual(['a', 'b']);
+    expect(tries).toBe(3);
+    expect(await proxyCounter(client, 'retries_tryagain')).toBe(2);
+  });
+
+  it('passes a redirect with an out-of-range slot or port to the client instead of following it', async () => {
+    const { client } = await setup((args) => (args[0] === 'GET' ? '-MOVED 99999 127.0.0.1:6379\r\n' : args[0] === 'SET' ? '-MOVED 1 127.0.0.1:70000\r\n' : undefined));
+    await expect(client.get('foo')).rejects.toThrow('MOVED 99999 127.0.0.1:6379');
+    await expect(client.set('foo', 'x')).rejects.toThrow('MOVED 1 127.0.0.1:70000');
+  });
+
+  it('answers -ERR slotgate: upstream timeout when a node stops answering, and serves again after', async () => {
+    let silent = true;
+    const { client } = await setup((args) => (args[0] === 'GET' ? (silent ? null : '$2\r\nok\r\n') : undefined), { requestTimeoutMs: 300 });
+    const started = Date.now();
+    await expect(client.get('foo')).rejects.toThrow('ERR slotgate: upstream timeout');
+    expect(Date.now() - started).toBeLessThan(2000);
+    silent = false;
+    expect(await client.get('foo')).toBe('ok');
+  });
+
+  it('falls back to CLUSTER SLOTS and accepts slot numbers given as strings', async () => {
+    const { client } = await setup((args, self) => {
+      const cmd = args.join(' ').toUpperCase();
+      if (cmd === 'CLUSTER SHARDS') return "-ERR unknown subcommand 'SHARDS'\r\n";
+      if (cmd === 'CLUSTER SLOTS') return `*1\r\n*3\r\n$1\r\n0\r\n$5\r\n16383\r\n*3\r\n$9\r\n127.0.0.1\r\n:${self.port}\r\n$3\r\nabc\r\n`;
+      if (args[0] === 'GET') return '$3\r\nold\r\n';
+      return undefined;
+    });
+    expect(await client.get('anything')).toBe('old');
+  });
+
+  it('starts with unreachable seeds and serves once a seed answers', async () => {
+    const node = await new FakeNode((args) => (args[0] === 'GET' ? '$2\r\nup\r\n' : undefined)).listen();
+    cleanup.push(() => node.close());
+    const proxy = await startTestProxy(['127.0.0.1:1', `localhost:${node.port}`]);
+    cleanup.push(() => proxy.close());
+    const client = proxyClient(proxy);
+    cleanup.push(() => client.disconnect());
+    expect(await client.get('k')).toBe('up');
+  });
+
+  it('answers CLUSTERDOWN within the request timeout when no seed answers', async () => {
+    const proxy = await startTestProxy(['127.0.0.1:1'], { requestTimeoutMs: 300, refreshIntervalMs: 100 });
+    cleanup.push(() => proxy.close());
+    const client = proxyClient(proxy, { enableReadyCheck: false });
+    cleanup.push(() => client.disconnect());
+    expect(await client.ping()).toBe('PONG');
+    await expect(client.get('k')).rejects.toThrow('CLUSTERDOWN Hash slot not served');
+  });
+});
