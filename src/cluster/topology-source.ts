@@ -1,19 +1,13 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { queryNode, NodeReplyError, type NodeCredentials } from '../upstream/query-node.js';
-import { parseClusterShards, parseClusterSlots, checkPort, type NodeAddress, type TopologyView } from './topology.js';
+import { parseSeed } from '../config/seed.js';
+import { parseClusterShards, parseClusterSlots, type NodeAddress, type TopologyView } from './topology.js';
 
 export interface FetchedTopology {
   view: TopologyView;
   /** The node that answered. */
   from: string;
-}
-
-/** host:port, with IPv6 hosts in brackets ([::1]:7000). */
-export function parseHostPort(text: string): NodeAddress {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (m === null) throw new Error(`not host:port: ${text}`);
-  return { host: m[1], port: checkPort(m[2]) };
 }
 
 export function formatHostPort(a: NodeAddress): string {
@@ -85,7 +79,9 @@ export class TopologySource {
     const out: NodeAddress[] = [];
     for (const seed of this.seeds) {
       try {
-        const { host, port } = parseHostPort(seed);
+        const parsed = parseSeed(seed);
+        if (typeof parsed === 'string') throw new Error(parsed);
+        const { host, port } = parsed;
         if (net.isIP(host)) {
           out.push({ host, port });
           continue;

@@ -7,6 +7,7 @@ import type { SlotgateConfig } from './config.js';
 import { REDACTED } from './redact.js';
 import { defaultConfig, envName, FILE_SUFFIX, OPTIONS, type OptionSpec } from './schema.js';
 import { coerceValue, formatValue } from './values.js';
+import { packageVersion } from '../version.js';
 
 // Re-exported for main.ts; modules that only log (telemetry) should import redact.js, without yargs.
 export { redactConfig } from './redact.js';
@@ -56,7 +57,7 @@ for (const spec of OPTIONS) {
  * the result says what main.ts should do.
  */
 export async function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Promise<LoadResult> {
-  const cli = await parseCli(argv, await packageVersion());
+  const cli = await parseCli(argv, packageVersion());
   if (cli.kind !== 'parsed') return cli;
   const { args } = cli;
 
@@ -323,22 +324,3 @@ function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Version from the nearest package.json above this module: works from src/ and from dist/src/. */
-let versionPromise: Promise<string> | undefined;
-function packageVersion(): Promise<string> {
-  versionPromise ??= (async () => {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    for (;;) {
-      try {
-        const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version?: unknown };
-        if (typeof pkg.version === 'string') return pkg.version;
-      } catch {
-        // no (readable) package.json here: keep walking up
-      }
-      const parent = dirname(dir);
-      if (parent === dir) return 'unknown';
-      dir = parent;
-    }
-  })();
-  return versionPromise;
-}

@@ -1,5 +1,5 @@
 import { SLOT_COUNT } from '../cluster/key-slot.js';
-import { checkPort, checkSlot, type TopologyView } from '../cluster/topology.js';
+import { checkPort, checkSlot, type NodeAddress, type TopologyView } from '../cluster/topology.js';
 import { formatHostPort, type TopologySource } from '../cluster/topology-source.js';
 import { errorReply } from '../resp/encode.js';
 import { clock } from '../util/coarse-clock.js';
@@ -79,9 +79,14 @@ export class Router implements LinkEvents {
     this.parked = [];
   }
 
-  /** Addresses of the current masters. */
+  /** Addresses of the current masters, as host:port text. */
   masterAddresses(): string[] {
     return this.masters.map((m) => m.address);
+  }
+
+  /** The current masters, to ask first for topology or server facts. */
+  masterNodes(): NodeAddress[] {
+    return this.masters.map((m) => ({ host: m.host, port: m.port }));
   }
 
   /** Sends a client request to the master of its slot (keyless: a master chosen by client). */
@@ -205,7 +210,7 @@ export class Router implements LinkEvents {
   private async runRefresh(reason: string): Promise<void> {
     this.stats.refreshes++;
     try {
-      const { view, from } = await this.source.fetch(this.masters.map((m) => ({ host: m.host, port: m.port })));
+      const { view, from } = await this.source.fetch(this.masterNodes());
       if (this.stopped) return;
       this.apply(view, from, reason);
     } catch (error) {

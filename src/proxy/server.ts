@@ -10,6 +10,7 @@ import type { ServerContext } from './client-context.js';
 import { Dispatcher } from './dispatcher.js';
 import { Router } from './router.js';
 import { Session } from './session.js';
+import { packageVersion } from '../version.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -83,11 +84,7 @@ export class ProxyServer implements ServerContext {
   /** Replaces the fallback command table with the cluster's own, and learns its Redis version. */
   private async loadCommandTable(): Promise<void> {
     try {
-      const known = this.router.masterAddresses().map((a) => {
-        const i = a.lastIndexOf(':');
-        return { host: a.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(a.slice(i + 1)) };
-      });
-      const [commands, info] = await this.source.query(known, [['COMMAND'], ['INFO', 'server']]);
+      const [commands, info] = await this.source.query(this.router.masterNodes(), [['COMMAND'], ['INFO', 'server']]);
       if (commands instanceof NodeReplyError) throw commands;
       const table = new CommandTable(parseCommandReply(commands), 'cluster');
       if (table.size < 100) throw new Error(`COMMAND listed only ${table.size} commands`);
@@ -128,7 +125,7 @@ export class ProxyServer implements ServerContext {
     const s = this.router.stats;
     const lines = [
       '# Proxy',
-      `slotgate_version:${process.env.npm_package_version ?? 'unknown'}`,
+      `slotgate_version:${packageVersion()}`,
       `redis_version:${this.redisVersion}`,
       `process_id:${process.pid}`,
       `tcp_port:${this.port}`,
