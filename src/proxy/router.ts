@@ -34,6 +34,8 @@ const SLOT_NOT_SERVED = errorReply('CLUSTERDOWN Hash slot not served');
 const RETRY_BASE_MS = 10;
 const RETRY_MAX_MS = 250;
 const SWEEP_MS = 100;
+/** Redirect hops followed at once; later ones back off like retries. */
+const FREE_REDIRECTS = 2;
 
 /**
  * Knows which master serves each slot and sends requests there. Keeps the map true: refreshes
@@ -50,6 +52,8 @@ export class Router implements LinkEvents {
   private refreshAgain = false;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** Why the last refresh failed (cleared by a successful one), told to clients that time out for it. */
+  private lastRefreshError: string | null = null;
   /** Slots served by some master in the current map. */
   coveredSlots = 0;
   /** Increases on every topology change applied. */
@@ -107,14 +111,20 @@ export class Router implements LinkEvents {
 
   private park(request: Request): void {
     if (clock.now > request.deadline) {
-      request.fail(SLOT_NOT_SERVED);
+      request.fail(this.slotNotServed());
       return;
     }
     this.parked.push(request);
     void this.refresh('slot-not-served');
   }
 
-  onRedirect(link: NodeLink, entry: PendingReply, buf: Buffer, start: number, end: number): boolean {
+  /** The error for a request whose slot found no master before its deadline. */
+  private slotNotServed(): Buffer {
+    if (this.coveredSlots > 0 || this.lastRefreshError === null) return SLOT_NOT_SERVED;
+    return errorReply(`CLUSTERDOWN Hash slot not served (slotgate: ${this.lastRefreshError})`);
+  }
+
+  onRedirect(from: NodeLink, entry: PendingReply, buf: Buffer, start: number, end: number): boolean {
     const second = buf[start + 1];
     // M(OVED), A(SK), T(RYAGAIN), C(LUSTERDOWN): anything else is the client's error reply.
     if (second !== 0x4d && second !== 0x41 && second !== 0x54 && second !== 0x43) return false;
@@ -126,7 +136,7 @@ export class Router implements LinkEvents {
       let slot: number;
       try {
         slot = checkSlot(slotText);
-        node = this.nodeAt(target ?? '', link.host);
+        node = this.nodeAt(target ?? '', from.host);
       } catch (error) {
         this.log.warn({ reply: text, err: (error as Error).message }, 'ignoring malformed redirect');
         return false;
@@ -135,15 +145,21 @@ export class Router implements LinkEvents {
         request.fail(errorReply(`ERR slotgate: too many redirections (last: ${text})`));
         return true;
       }
+      const link = node.linkFor(request.client.id);
+      let send: () => void;
       if (kind === 'MOVED') {
         this.stats.moved++;
         this.slots[slot] = node;
         void this.refresh('moved');
-        node.linkFor(request.client.id).send(request, request.buf, request.start, request.end);
+        send = () => link.send(request, request.buf, request.start, request.end);
       } else {
         this.stats.ask++;
-        node.linkFor(request.client.id).sendAsking(request, request.buf, request.start, request.end);
+        send = () => link.sendAsking(request, request.buf, request.start, request.end);
       }
+      // Nodes can disagree for a moment while a slot changes hands (each says the other owns
+      // it); past the first hops, wait a little so they settle before the limit is reached.
+      if (request.redirects <= FREE_REDIRECTS) send();
+      else setTimeout(send, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (request.redirects - FREE_REDIRECTS - 1)));
       return true;
     }
     if (kind === 'TRYAGAIN' || kind === 'CLUSTERDOWN') {
@@ -213,8 +229,10 @@ export class Router implements LinkEvents {
       const { view, from } = await this.source.fetch(this.masterNodes());
       if (this.stopped) return;
       this.apply(view, from, reason);
+      this.lastRefreshError = null;
     } catch (error) {
       this.stats.refreshFailures++;
+      this.lastRefreshError = (error as Error).message;
       this.log.warn({ reason, err: (error as Error).message }, 'topology refresh failed');
     } finally {
       this.releaseParked();
@@ -257,7 +275,7 @@ export class Router implements LinkEvents {
     for (const request of parked) {
       const node = request.slot >= 0 ? this.slots[request.slot] : this.masterForClient(request.client.id);
       if (node !== null) this.route(request);
-      else if (clock.now > request.deadline) request.fail(SLOT_NOT_SERVED);
+      else if (clock.now > request.deadline) request.fail(this.slotNotServed());
       else this.parked.push(request);
     }
   }
@@ -277,7 +295,7 @@ export class Router implements LinkEvents {
     if (this.parked.length > 0 && this.parked.some((r) => now > r.deadline)) {
       const keep: Request[] = [];
       for (const r of this.parked) {
-        if (now > r.deadline) r.fail(SLOT_NOT_SERVED);
+        if (now > r.deadline) r.fail(this.slotNotServed());
         else keep.push(r);
       }
       this.parked = keep;

@@ -27,6 +27,15 @@ describe('redirects and retries against a misbehaving node', () => {
     expect(node.commands.filter((c) => c[0] === 'GET').length).toBe(4);
   });
 
+  it('rides out nodes that disagree for a moment about a slot (a redirect loop that ends)', async () => {
+    const loopUntil = Date.now() + 40;
+    const { client } = await setup((args, self) => {
+      if (args[0] !== 'GET') return undefined;
+      return Date.now() < loopUntil ? `-MOVED 12182 127.0.0.1:${self.port}\r\n` : '$7\r\nsettled\r\n';
+    });
+    expect(await client.get('foo')).toBe('settled');
+  });
+
   it('sends ASKING before the command on an ASK redirect', async () => {
     let asked = false;
     const { client, node } = await setup((args, self) => {

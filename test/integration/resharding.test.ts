@@ -71,7 +71,11 @@ async function moveSlot(slot: number, from: Master, to: Master, midway?: (movedK
     if (first && midway) await midway(keys);
     first = false;
   }
-  for (const m of masters) await m.client.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id);
+  // Target first, then source, then the rest, as redis-cli --cluster reshard does: the other
+  // order lets the source say "MOVED to target" while the target still says "MOVED to source".
+  for (const m of [to, from, ...masters.filter((x) => x !== to && x !== from)]) {
+    await m.client.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id);
+  }
 }
 
 describe('live resharding under load', () => {

@@ -1,0 +1,147 @@
+/**
+ * Load benchmark: redis-benchmark against slotgate and against the cluster directly
+ * (`redis-benchmark --cluster`), in the same run, alternating, on a local cluster this script
+ * starts. Prints throughput ratios and slotgate's own CPU time per request.
+ *
+ *   npm run bench -- [--rounds 3] [--p1-requests 200000] [--p16-requests 1000000] [--masters 3] [--write]
+ *
+ * Client, proxy and servers share this machine's cores, so absolute figures are noisy; the ratio
+ * from the same run and the proxy's CPU per request are what to compare.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startLocalCluster } from '../../src/tools/local-cluster.js';
+
+const run = promisify(execFile);
+
+interface Options {
+  rounds: number;
+  p1Requests: number;
+  p16Requests: number;
+  masters: number;
+  clients: number;
+  basePort: number;
+  proxyPort: number;
+  write: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { rounds: 3, p1Requests: 200_000, p16Requests: 1_000_000, masters: 3, clients: 50, basePort: 22001, proxyPort: 22777, write: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = Number(argv[i + 1]);
+    switch (flag) {
+      case '--rounds': o.rounds = value; i++; break;
+      case '--p1-requests': o.p1Requests = value; i++; break;
+      case '--p16-requests': o.p16Requests = value; i++; break;
+      case '--masters': o.masters = value; i++; break;
+      case '--clients': o.clients = value; i++; break;
+      case '--base-port': o.basePort = value; i++; break;
+      case '--proxy-port': o.proxyPort = value; i++; break;
+      case '--write': o.write = true; break;
+      default: throw new Error(`unknown option ${flag}`);
+    }
+  }
+  return o;
+}
+
+/** user+sys CPU seconds of a process, from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+async function benchmark(port: number, cluster: boolean, test: string, pipeline: number, requests: number, clients: number): Promise<number> {
+  const args = ['-p', String(port), '-t', test, '-n', String(requests), '-c', String(clients), '-d', '64', '-r', '100000', '-P', String(pipeline), '--csv'];
+  if (cluster) args.push('--cluster');
+  const { stdout } = await run('redis-benchmark', args, { maxBuffer: 1 << 24 });
+  // CSV: "test","rps","avg_latency_ms",...
+  const line = stdout.trim().split('\n').find((l) => l.startsWith(`"${test.toUpperCase()}"`));
+  if (!line) throw new Error(`no result in redis-benchmark output: ${stdout}`);
+  return Number(JSON.parse(`[${line}]`)[1]);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const dir = path.join(os.tmpdir(), `slotgate-bench-${process.pid}`);
+  console.log(`starting a ${o.masters}-master cluster on ${o.basePort}+ ...`);
+  const cluster = await startLocalCluster({ masters: o.masters, replicasPerMaster: 0, basePort: o.basePort, dir });
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const main = path.resolve(here, '../../src/main.js');
+  const proxy = spawn(process.execPath, [main, '--port', String(o.proxyPort), '--bind', '127.0.0.1', '--log-level', 'warn', ...cluster.seeds.slice(0, 1)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const directPort = cluster.nodes[0].port;
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        await run('redis-cli', ['-p', String(o.proxyPort), 'SET', 'bench:ready', '1']);
+        break;
+      } catch {
+        await sleep(100);
+      }
+    }
+    const cases = [
+      { test: 'set', pipeline: 1, requests: o.p1Requests },
+      { test: 'get', pipeline: 1, requests: o.p1Requests },
+      { test: 'set', pipeline: 16, requests: o.p16Requests },
+      { test: 'get', pipeline: 16, requests: o.p16Requests },
+    ];
+    const results = cases.map(() => ({ direct: [] as number[], proxy: [] as number[], cpuUs: [] as number[] }));
+    for (let round = 0; round < o.rounds; round++) {
+      for (const [i, c] of cases.entries()) {
+        const order = round % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
+        for (const target of order) {
+          if (target === 'direct') {
+            results[i].direct.push(await benchmark(directPort, true, c.test, c.pipeline, c.requests, o.clients));
+          } else {
+            const before = cpuSeconds(proxy.pid!);
+            results[i].proxy.push(await benchmark(o.proxyPort, false, c.test, c.pipeline, c.requests, o.clients));
+            results[i].cpuUs.push(((cpuSeconds(proxy.pid!) - before) * 1e6) / c.requests);
+          }
+        }
+        console.log(`round ${round + 1} ${c.test.toUpperCase()} -P ${c.pipeline}: direct ${results[i].direct.at(-1)?.toFixed(0)} rps, slotgate ${results[i].proxy.at(-1)?.toFixed(0)} rps, ${results[i].cpuUs.at(-1)?.toFixed(2)} us CPU/request`);
+      }
+    }
+    const rows = cases.map((c, i) => {
+      const d = median(results[i].direct);
+      const p = median(results[i].proxy);
+      return `| ${c.test.toUpperCase()} | ${c.pipeline} | ${c.requests} | ${d.toFixed(0)} | ${p.toFixed(0)} | ${(p / d).toFixed(2)} | ${median(results[i].cpuUs).toFixed(2)} |`;
+    });
+    const commit = await run('git', ['rev-parse', '--short', 'HEAD']).then((r) => r.stdout.trim()).catch(() => 'unknown');
+    const table = [
+      `### ${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ${o.masters} masters, ${o.clients} clients, 64-byte values, medians of ${o.rounds} alternating rounds`,
+      '',
+      '| test | -P | requests | direct cluster rps | slotgate rps | slotgate/direct | slotgate CPU us/request |',
+      '|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+    ].join('\n');
+    console.log('\n' + table);
+    if (o.write) {
+      const file = path.resolve(here, '../../../bench/RESULTS.md');
+      mkdirSync(path.dirname(file), { recursive: true });
+      let existing = '';
+      try {
+        existing = readFileSync(file, 'utf8');
+      } catch {
+        existing = '# Benchmark results\n\nProduced by `npm run bench -- --write`; newest first.\n\n';
+      }
+      const marker = existing.indexOf('### ');
+      writeFileSync(file, marker < 0 ? existing + table + '\n' : existing.slice(0, marker) + table + '\n' + existing.slice(marker));
+      console.log(`written to ${file}`);
+    }
+  } finally {
+    proxy.kill('SIGTERM');
+    await cluster.stop();
+  }
+}
+
+await main();

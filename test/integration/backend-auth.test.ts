@@ -1,0 +1,59 @@
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
+import type { ProxyServer } from '../../src/proxy/server.js';
+import { proxyClient, startTestProxy } from '../helpers/proxy.js';
+import { rawExchange } from '../helpers/raw-client.js';
+
+// A cluster whose nodes require a password: slotgate authenticates its own links with the
+// backend credentials, and its clients with its own (different) password.
+const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 300;
+const NODE_PASSWORD = 'node-secret';
+
+let cluster: LocalCluster;
+const proxies: ProxyServer[] = [];
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({
+    masters: 3,
+    replicasPerMaster: 0,
+    basePort: BASE_PORT,
+    dir: path.join(os.tmpdir(), `slotgate-auth-${process.pid}`),
+    password: NODE_PASSWORD,
+  });
+});
+
+afterAll(async () => {
+  for (const p of proxies) await p.close();
+  await cluster?.stop();
+});
+
+describe('backend authentication', () => {
+  it('authenticates node links with the backend password, separate from the client password', async () => {
+    const proxy = await startTestProxy(cluster.seeds, { backendPassword: NODE_PASSWORD, requirepass: 'client-secret' });
+    proxies.push(proxy);
+    const client = proxyClient(proxy, { password: 'client-secret' });
+    try {
+      for (let i = 0; i < 30; i++) expect(await client.set(`auth:${i}`, String(i))).toBe('OK');
+      expect(await client.mget('{a}1', '{a}2')).toEqual([null, null]);
+      expect(await client.get('auth:7')).toBe('7');
+      // The node password is not a client password.
+      const { data } = await rawExchange(proxy.port, [`AUTH ${NODE_PASSWORD}\r\nGET auth:7\r\n`]);
+      expect(data.toString()).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n-NOAUTH Authentication required.\r\n');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('gives a clear error, not a hang, when the backend password is wrong', async () => {
+    const proxy = await startTestProxy(cluster.seeds, { backendPassword: 'wrong', requestTimeoutMs: 1000 });
+    proxies.push(proxy);
+    const client = proxyClient(proxy, { enableReadyCheck: false });
+    try {
+      await expect(client.get('auth:1')).rejects.toThrow(/^CLUSTERDOWN Hash slot not served \(slotgate: .*AUTH to 127.0.0.1:\d+ failed: WRONGPASS/);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
