@@ -23,7 +23,7 @@ export class Dispatcher {
     if (top === undefined) return session.enqueue(Request.answered(session, unknownCommand(buf, argc, args)));
     let spec = top;
     if (top.subcommands !== null && argc >= 2) {
-      const sub = top.subcommands.get(buf.toString('latin1', args[2], args[3]).toLowerCase());
+      const sub = top.subcommands.find(buf, args[2], args[3]);
       if (sub === undefined) {
         const given = printable(buf.toString('utf8', args[2], args[3]));
         const reply = errorReply(`ERR unknown subcommand '${given}'. Try ${top.name.toUpperCase()} HELP.`);

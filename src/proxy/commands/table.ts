@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { CommandInfo } from './command-info.js';
 import type { KeyLayout } from './key-finder.js';
+import { ByteNameIndex } from './byte-name-index.js';
 import * as local from './local-handlers.js';
 import type { LocalHandler } from './local-handlers.js';
 
@@ -92,13 +93,15 @@ export interface CommandSpec extends KeyLayout {
   handler: LocalHandler | null;
   noAuth: boolean;
   privateWithKeyword: string | null;
-  /** For container commands (CLIENT, CONFIG, OBJECT...): subcommands by lower-case name. */
-  subcommands: Map<string, CommandSpec> | null;
+  /** For container commands (CLIENT, CONFIG, OBJECT...): their subcommands, by name in any case. */
+  subcommands: ByteNameIndex<CommandSpec> | null;
+  /** Subcommands by lower-case name (for tools and tests; requests use `subcommands`). */
+  subcommandNames: Map<string, CommandSpec> | null;
 }
 
 export class CommandTable {
-  /** Names in lower and upper case, so the usual spellings need no case conversion. */
   private readonly byName = new Map<string, CommandSpec>();
+  private readonly index = new ByteNameIndex<CommandSpec>();
 
   constructor(infos: CommandInfo[], readonly source: string) {
     for (const info of infos) this.add(toSpec(info));
@@ -110,18 +113,17 @@ export class CommandTable {
   }
 
   get size(): number {
-    return new Set(this.byName.values()).size;
+    return this.byName.size;
   }
 
   private add(spec: CommandSpec): void {
     this.byName.set(spec.name, spec);
-    this.byName.set(spec.name.toUpperCase(), spec);
+    this.index.add(spec.name, spec);
   }
 
   /** The command whose name is buf[start, end), in any letter case. */
   lookup(buf: Buffer, start: number, end: number): CommandSpec | undefined {
-    const name = buf.toString('latin1', start, end);
-    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+    return this.index.find(buf, start, end);
   }
 
   get(name: string): CommandSpec | undefined {
@@ -144,8 +146,20 @@ function toSpec(info: CommandInfo): CommandSpec {
     lastKey: info.lastKey,
     keyStep: info.keyStep,
     keySpecs: info.keySpecs,
-    subcommands: info.subcommands.length > 0 ? new Map(info.subcommands.map((s) => [s.name.split('|')[1], toSpec(s)])) : null,
+    ...subcommandIndexes(info.subcommands.map(toSpec)),
   };
+}
+
+function subcommandIndexes(subs: CommandSpec[]): Pick<CommandSpec, 'subcommands' | 'subcommandNames'> {
+  if (subs.length === 0) return { subcommands: null, subcommandNames: null };
+  const subcommands = new ByteNameIndex<CommandSpec>();
+  const subcommandNames = new Map<string, CommandSpec>();
+  for (const sub of subs) {
+    const name = sub.name.split('|')[1];
+    subcommands.add(name, sub);
+    subcommandNames.set(name, sub);
+  }
+  return { subcommands, subcommandNames };
 }
 
 interface FallbackFile {

@@ -21,7 +21,7 @@ function command(name: string): CommandSpec {
 }
 
 function subcommand(container: string, sub: string): CommandSpec {
-  const spec = command(container).subcommands?.get(sub);
+  const spec = command(container).subcommandNames?.get(sub);
   if (spec === undefined) throw new Error(`no subcommand ${container}|${sub}`);
   return spec;
 }
@@ -157,7 +157,7 @@ describe('findSlot / forEachKey with the fallback command table', () => {
     const specs: CommandSpec[] = [];
     for (const info of fallbackCommands()) {
       const spec = command(info.name);
-      specs.push(spec, ...(spec.subcommands?.values() ?? []));
+      specs.push(spec, ...(spec.subcommandNames?.values() ?? []));
     }
     let compared = 0;
     for (const spec of specs) {

@@ -82,12 +82,12 @@ describe('CommandTable (fallback, Redis 7.0)', () => {
   });
 
   it('gives subcommands their own policies', () => {
-    const client = table.get('client')?.subcommands;
+    const client = table.get('client')?.subcommandNames;
     expect(client?.get('setname')?.policy).toBe('local');
     expect(client?.get('kill')?.policy).toBe('deny');
     expect(client?.get('tracking')?.policy).toBe('private');
     expect(client?.get('list')?.policy).toBe('forward');
-    expect(table.get('object')?.subcommands?.get('encoding')).toMatchObject({ name: 'object|encoding', firstKey: 2 });
+    expect(table.get('object')?.subcommandNames?.get('encoding')).toMatchObject({ name: 'object|encoding', firstKey: 2 });
     expect(table.get('get')?.subcommands).toBeNull();
   });
 
