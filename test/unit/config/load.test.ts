@@ -50,7 +50,7 @@ describe('loadConfig defaults', () => {
       seeds: ['redis:7000'],
       bind: '0.0.0.0',
       port: 7777,
-      connectionsPerNode: 2,
+      connectionsPerNode: 1,
       refreshIntervalMs: 5000,
       requestTimeoutMs: 5000,
       connectTimeoutMs: 2000,
