@@ -78,6 +78,8 @@ async function main(): Promise<void> {
   const proxy = spawn(process.execPath, [main, '--port', String(o.proxyPort), '--bind', '127.0.0.1', '--log-level', 'warn', ...cluster.seeds.slice(0, 1)], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  const pongPort = o.proxyPort + 1;
+  const pong = spawn(process.execPath, [path.resolve(here, 'pong-server.js'), String(pongPort)], { stdio: 'ignore' });
   const directPort = cluster.nodes[0].port;
   try {
     for (let i = 0; i < 100; i++) {
@@ -115,6 +117,18 @@ async function main(): Promise<void> {
       const p = median(results[i].proxy);
       return `| ${c.test.toUpperCase()} | ${c.pipeline} | ${c.requests} | ${d.toFixed(0)} | ${p.toFixed(0)} | ${(p / d).toFixed(2)} | ${median(results[i].cpuUs).toFixed(2)} |`;
     });
+    // The Node floor: a server that only reads requests and writes +PONG, measured the same way.
+    const floor: string[] = [];
+    for (const pipeline of [1, 16]) {
+      const requests = pipeline === 1 ? o.p1Requests : o.p16Requests;
+      const cpu: number[] = [];
+      for (let round = 0; round < o.rounds; round++) {
+        const before = cpuSeconds(pong.pid!);
+        await benchmark(pongPort, false, 'ping_mbulk', pipeline, requests, o.clients);
+        cpu.push(((cpuSeconds(pong.pid!) - before) * 1e6) / requests);
+      }
+      floor.push(`| PING (Node floor: reads + writes only, no upstream) | ${pipeline} | ${requests} | | | | ${median(cpu).toFixed(2)} |`);
+    }
     const commit = await run('git', ['rev-parse', '--short', 'HEAD']).then((r) => r.stdout.trim()).catch(() => 'unknown');
     const table = [
       `### ${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ${o.masters} masters, ${o.clients} clients, 64-byte values, medians of ${o.rounds} alternating rounds`,
@@ -122,6 +136,7 @@ async function main(): Promise<void> {
       '| test | -P | requests | direct cluster rps | slotgate rps | slotgate/direct | slotgate CPU us/request |',
       '|---|---|---|---|---|---|---|',
       ...rows,
+      ...floor,
       '',
     ].join('\n');
     console.log('\n' + table);
@@ -140,6 +155,7 @@ async function main(): Promise<void> {
     }
   } finally {
     proxy.kill('SIGTERM');
+    pong.kill('SIGTERM');
     await cluster.stop();
   }
 }
