@@ -1,3 +1,5 @@
+import { BAD_NUMBER, PendingBytes, parseDecimal } from './pending-bytes.js';
+
 /** Receives each complete reply frame found in a node's byte stream, in order. */
 export interface ReplySink {
   onReply(buf: Buffer, start: number, end: number): void;
@@ -18,10 +20,7 @@ const FAILED = -2;
  * enclosing aggregates. Large bulk replies are collected as chunks and joined once.
  */
 export class ReplyScanner {
-  private rest: Buffer | null = null;
-  private chunks: Buffer[] = [];
-  private chunksLen = 0;
-  private needed = 0;
+  private readonly pending = new PendingBytes();
 
   /** Offset of the next value to scan, relative to the incomplete frame's start. */
   private pos = 0;
@@ -36,10 +35,8 @@ export class ReplyScanner {
 
   /** Forgets any partial frame (the connection it came from is gone). */
   reset(): void {
-    this.rest = null;
-    this.chunks = [];
-    this.chunksLen = 0;
-    this.needed = 0;
+    this.pending.clear();
+    this.pending.needed = 0;
     this.pos = 0;
     this.depth = 0;
     this.inFrame = false;
@@ -48,28 +45,17 @@ export class ReplyScanner {
 
   feed(chunk: Buffer): void {
     if (this.failed) return;
-    let data: Buffer;
-    if (this.rest === null) {
-      data = chunk;
-    } else {
-      this.chunks.push(chunk);
-      this.chunksLen += chunk.length;
-      const total = this.rest.length + this.chunksLen;
-      if (total < this.needed) return;
-      data = Buffer.concat([this.rest, ...this.chunks], total);
-      this.rest = null;
-      this.chunks = [];
-      this.chunksLen = 0;
-    }
+    const data = this.pending.add(chunk);
+    if (data === null) return;
     let frameStart = 0;
     const len = data.length;
     while (frameStart < len) {
       const end = this.scanFrame(data, frameStart);
       if (end === FAILED) return;
       if (end === INCOMPLETE) {
-        this.rest = frameStart === 0 ? data : data.subarray(frameStart);
+        this.pending.keep(data, frameStart);
         this.pos -= frameStart;
-        this.needed -= frameStart;
+        this.pending.needed -= frameStart;
         return;
       }
       this.sink.onReply(data, frameStart, end);
@@ -108,8 +94,8 @@ export class ReplyScanner {
         case 0x21: // ! bulk error
         case 0x3d: {
           // = verbatim string
-          const n = parseInteger(data, pos + 1, lineEnd);
-          if (n === BAD || n < -1 || n > this.maxBulkLen) return this.fail('bad bulk length');
+          const n = parseDecimal(data, pos + 1, lineEnd);
+          if (n === BAD_NUMBER || n < -1 || n > this.maxBulkLen) return this.fail('bad bulk length');
           if (n >= 0) {
             valueEnd = lineEnd + 2 + n + 2;
             if (valueEnd > len) return this.suspend(pos, valueEnd);
@@ -122,8 +108,8 @@ export class ReplyScanner {
         case 0x25: // % map
         case 0x7c: {
           // | attribute (its pairs, then the value it describes)
-          const n = parseInteger(data, pos + 1, lineEnd);
-          if (n === BAD || n < -1) return this.fail('bad aggregate length');
+          const n = parseDecimal(data, pos + 1, lineEnd);
+          if (n === BAD_NUMBER || n < -1) return this.fail('bad aggregate length');
           const elements = type === 0x25 ? n * 2 : type === 0x7c ? n * 2 + 1 : n;
           if (elements > 0) {
             if (this.depth >= MAX_DEPTH) return this.fail('nesting too deep');
@@ -152,7 +138,7 @@ export class ReplyScanner {
   private suspend(pos: number, needed: number): number {
     this.inFrame = true;
     this.pos = pos;
-    this.needed = needed;
+    this.pending.needed = needed;
     return INCOMPLETE;
   }
 
@@ -161,23 +147,4 @@ export class ReplyScanner {
     this.sink.onReplyProtocolError(`Protocol error from node: ${message}`);
     return FAILED;
   }
-}
-
-const BAD = -0x7fffffff;
-
-function parseInteger(data: Buffer, from: number, to: number): number {
-  let i = from;
-  let negative = false;
-  if (i < to && data[i] === 45) {
-    negative = true;
-    i++;
-  }
-  if (i >= to || to - i > 15) return BAD;
-  let n = 0;
-  for (; i < to; i++) {
-    const d = data[i] - 48;
-    if (d < 0 || d > 9) return BAD;
-    n = n * 10 + d;
-  }
-  return negative ? -n : n;
 }

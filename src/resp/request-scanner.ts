@@ -1,4 +1,5 @@
 import { splitInlineArgs } from './inline.js';
+import { BAD_NUMBER, PendingBytes, parseDecimal } from './pending-bytes.js';
 
 /**
  * Receives each complete request the scanner finds. `args` holds [start, end) byte offsets into
@@ -39,13 +40,8 @@ const FAILED = -2;
  * collects chunks and joins them once, when enough bytes have arrived.
  */
 export class RequestScanner {
-  /** Bytes of the incomplete request (it starts at offset 0), or null. */
-  private rest: Buffer | null = null;
-  /** Chunks received after `rest` and not yet joined to it. */
-  private chunks: Buffer[] = [];
-  private chunksLen = 0;
-  /** Joining and rescanning is pointless before this many bytes are buffered. */
-  private needed = 0;
+  /** Bytes of the incomplete request (it starts at offset 0 once joined). */
+  private readonly pending = new PendingBytes();
 
   // Progress inside an incomplete multibulk request (offsets relative to its first byte).
   private argc = -1;
@@ -59,28 +55,17 @@ export class RequestScanner {
 
   /** Bytes held for an incomplete request. */
   get buffered(): number {
-    return (this.rest === null ? 0 : this.rest.length) + this.chunksLen;
+    return this.pending.length;
   }
 
   feed(chunk: Buffer): void {
     if (this.failed) return;
-    let data: Buffer;
-    if (this.rest === null) {
-      data = chunk;
-    } else {
-      this.chunks.push(chunk);
-      this.chunksLen += chunk.length;
-      const total = this.rest.length + this.chunksLen;
-      if (total < this.needed) {
-        // All of it belongs to the incomplete request. Once `needed` is reached, complete
-        // requests are emitted first and keepRest checks only what is still incomplete.
-        if (total > this.limits.maxBuffered) this.fail('query buffer limit exceeded');
-        return;
-      }
-      data = Buffer.concat([this.rest, ...this.chunks], total);
-      this.rest = null;
-      this.chunks = [];
-      this.chunksLen = 0;
+    const data = this.pending.add(chunk);
+    if (data === null) {
+      // All of it belongs to the incomplete request. Once `needed` is reached, complete
+      // requests are emitted first and keepRest checks only what is still incomplete.
+      if (this.pending.length > this.limits.maxBuffered) this.fail('query buffer limit exceeded');
+      return;
     }
     this.scan(data);
   }
@@ -101,17 +86,16 @@ export class RequestScanner {
 
   /** Keeps the incomplete frame starting at `frameStart`; progress offsets become relative to it. */
   private keepRest(data: Buffer, frameStart: number): void {
-    const rest = frameStart === 0 ? data : data.subarray(frameStart);
-    if (rest.length > this.limits.maxBuffered) {
+    if (data.length - frameStart > this.limits.maxBuffered) {
       this.fail('query buffer limit exceeded');
       return;
     }
-    this.rest = rest;
+    this.pending.keep(data, frameStart);
     if (frameStart !== 0 && this.argc >= 0) {
       this.pos -= frameStart;
       const args = this.args;
       for (let i = 0; i < this.argi * 2; i++) args[i] -= frameStart;
-      this.needed -= frameStart;
+      this.pending.needed -= frameStart;
     }
   }
 
@@ -126,7 +110,7 @@ export class RequestScanner {
       const lineEnd = findCR(data, frameStart + 1, len);
       if (lineEnd < 0) return this.needLine(len, frameStart, 'too big mbulk count string');
       if (lineEnd + 1 >= len) return this.needLine(len, frameStart, 'too big mbulk count string');
-      const count = parseLength(data, frameStart + 1, lineEnd);
+      const count = parseDecimal(data, frameStart + 1, lineEnd);
       if (count === BAD_NUMBER || count > this.limits.maxArgs) return this.fail('invalid multibulk length');
       pos = lineEnd + 2;
       // Redis silently skips `*0` and negative counts.
@@ -150,7 +134,7 @@ export class RequestScanner {
         if (len - pos > MAX_LINE) return this.fail('too big bulk count string');
         return this.suspend(pos, len + 1);
       }
-      const bulkLen = parseLength(data, pos + 1, lineEnd);
+      const bulkLen = parseDecimal(data, pos + 1, lineEnd);
       if (bulkLen < 0 || bulkLen > maxBulk) return this.fail('invalid bulk length');
       const valueStart = lineEnd + 2;
       const next = valueStart + bulkLen + 2;
@@ -167,14 +151,14 @@ export class RequestScanner {
 
   private needLine(len: number, lineStart: number, tooBig: string): number {
     if (len - lineStart > MAX_LINE) return this.fail(tooBig);
-    this.needed = len - lineStart + 1;
+    this.pending.needed = len - lineStart + 1;
     return INCOMPLETE;
   }
 
   /** Saves progress at `pos` (the next argument header) and asks for `needed` bytes in all. */
   private suspend(pos: number, needed: number): number {
     this.pos = pos;
-    this.needed = needed;
+    this.pending.needed = needed;
     return INCOMPLETE;
   }
 
@@ -183,7 +167,7 @@ export class RequestScanner {
     const nl = data.indexOf(LF, frameStart);
     if (nl < 0) {
       if (len - frameStart > MAX_LINE) return this.fail('too big inline request');
-      this.needed = len - frameStart + 1;
+      this.pending.needed = len - frameStart + 1;
       return INCOMPLETE;
     }
     if (nl - frameStart > MAX_LINE) return this.fail('too big inline request');
@@ -214,9 +198,7 @@ export class RequestScanner {
 
   private fail(message: string): number {
     this.failed = true;
-    this.rest = null;
-    this.chunks = [];
-    this.chunksLen = 0;
+    this.pending.clear();
     this.sink.onProtocolError(`Protocol error: ${message}`);
     return FAILED;
   }
@@ -225,31 +207,6 @@ export class RequestScanner {
 function findCR(data: Buffer, from: number, to: number): number {
   for (let i = from; i < to; i++) if (data[i] === CR) return i;
   return -1;
-}
-
-/** Marks a length line that is not a decimal integer. */
-const BAD_NUMBER = -0x7fffffff;
-
-/**
- * Parses a signed decimal integer in data[from, to) as Redis' string2ll does: no spaces, no `+`,
- * no leading zeros. Returns BAD_NUMBER when it is not one (or has more than 15 digits).
- */
-function parseLength(data: Buffer, from: number, to: number): number {
-  let i = from;
-  let negative = false;
-  if (i < to && data[i] === 45) {
-    negative = true;
-    i++;
-  }
-  if (i >= to || to - i > 15) return BAD_NUMBER;
-  if (data[i] === 48 && (to - i > 1 || negative)) return BAD_NUMBER; // "01" and "-0"
-  let n = 0;
-  for (; i < to; i++) {
-    const d = data[i] - 48;
-    if (d < 0 || d > 9) return BAD_NUMBER;
-    n = n * 10 + d;
-  }
-  return negative ? -n : n;
 }
 
 function growTo(current: number, wanted: number): number {
