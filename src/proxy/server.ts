@@ -121,6 +121,12 @@ export class ProxyServer implements ServerContext {
     this.sessions.add(session);
   }
 
+  private sumOverClients(value: (session: Session) => number): number {
+    let sum = 0;
+    for (const session of this.sessions) sum += value(session);
+    return sum;
+  }
+
   proxyInfo(): string {
     const s = this.router.stats;
     const lines = [
@@ -130,6 +136,9 @@ export class ProxyServer implements ServerContext {
       `process_id:${process.pid}`,
       `tcp_port:${this.port}`,
       `connected_clients:${this.sessions.size}`,
+      `pending_requests:${this.sumOverClients((c) => c.pendingRequests)}`,
+      `client_query_bytes:${this.sumOverClients((c) => c.queryBytes)}`,
+      `client_output_bytes:${this.sumOverClients((c) => c.outputBytes)}`,
       `total_connections_received:${this.totalConnections}`,
       `rejected_connections:${this.rejectedConnections}`,
       `command_table:${this.dispatcher.table.source}`,

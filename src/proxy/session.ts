@@ -83,6 +83,26 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.dispatcher.dispatch(this, buf, start, end, argc, args);
   }
 
+  /** Flow control: false while the client has too many requests in flight or does not read its replies. */
+  acceptsRequests(): boolean {
+    return !this.closing && !this.pausedForPending && !this.pausedForOutput && this.inFlight < this.limits.maxPending;
+  }
+
+  /** Requests read from this client and not yet answered to it. */
+  get pendingRequests(): number {
+    return this.inFlight;
+  }
+
+  /** Reply bytes waiting to be written to this client (in slotgate, not yet in the kernel). */
+  get outputBytes(): number {
+    return this.out.bytes + this.socket.writableLength;
+  }
+
+  /** Bytes of this client's requests read but not yet dispatched. */
+  get queryBytes(): number {
+    return this.scanner.buffered;
+  }
+
   onProtocolError(message: string): void {
     if (this.closing) return;
     this.enqueue(Request.answered(this, errorReply(`ERR ${message}`)));
@@ -145,8 +165,11 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     if (this.closing && this.head === null) this.socket.end();
   }
 
+  /** Reads again once nothing holds the client back: first the requests held in the scanner. */
   private updateReading(): void {
-    if (!this.closing && !this.closed && !this.pausedForPending && !this.pausedForOutput) this.socket.resume();
+    if (this.closed || !this.acceptsRequests()) return;
+    this.scanner.resume();
+    if (this.acceptsRequests()) this.socket.resume();
   }
 
   /** Closes the connection now (server shutdown). */

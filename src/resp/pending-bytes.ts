@@ -30,6 +30,15 @@ export class PendingBytes {
     return data;
   }
 
+  /** Appends a chunk without joining, whatever `needed` says (the scanner is holding back). */
+  hold(chunk: Buffer): void {
+    if (this.rest === null) this.rest = chunk;
+    else {
+      this.chunks.push(chunk);
+      this.chunksLen += chunk.length;
+    }
+  }
+
   /** Holds data[from...] (an incomplete frame) until more bytes arrive. */
   keep(data: Buffer, from: number): void {
     this.rest = from === 0 ? data : data.subarray(from);

@@ -10,6 +10,11 @@ export interface RequestSink {
   onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void;
   /** The client broke the protocol: reply `-ERR <message>` after earlier replies, then close it. */
   onProtocolError(message: string): void;
+  /**
+   * False while the sink takes no more requests (the client has too many in flight): the
+   * scanner then holds the remaining bytes, unscanned, until `resume()`.
+   */
+  acceptsRequests(): boolean;
 }
 
 export interface RequestScannerLimits {
@@ -23,6 +28,7 @@ export interface RequestScannerLimits {
 
 /** Redis' PROTO_INLINE_MAX_SIZE: an inline request or a length line may not be longer. */
 const MAX_LINE = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 const CR = 13;
 const LF = 10;
 const STAR = 42;
@@ -50,6 +56,8 @@ export class RequestScanner {
   private args = new Int32Array(64);
 
   private failed = false;
+  /** Complete bytes are held back because the sink accepts no more requests. */
+  private holding = false;
 
   constructor(private readonly sink: RequestSink, private readonly limits: RequestScannerLimits) {}
 
@@ -60,6 +68,11 @@ export class RequestScanner {
 
   feed(chunk: Buffer): void {
     if (this.failed) return;
+    if (this.holding) {
+      this.pending.hold(chunk);
+      if (this.pending.length > this.limits.maxBuffered) this.fail('query buffer limit exceeded');
+      return;
+    }
     const data = this.pending.add(chunk);
     if (data === null) {
       // All of it belongs to the incomplete request. Once `needed` is reached, complete
@@ -70,10 +83,25 @@ export class RequestScanner {
     this.scan(data);
   }
 
+  /** Scans what was held back while the sink accepted no requests. */
+  resume(): void {
+    if (!this.holding || this.failed) return;
+    this.holding = false;
+    this.pending.needed = 0;
+    const data = this.pending.add(EMPTY);
+    if (data !== null) this.scan(data);
+  }
+
   private scan(data: Buffer): void {
     let frameStart = 0;
     const len = data.length;
     while (frameStart < len) {
+      if (this.argc < 0 && !this.sink.acceptsRequests()) {
+        // Between two requests: keep the rest as it is and wait for resume().
+        this.holding = true;
+        this.pending.keep(data, frameStart);
+        return;
+      }
       const end = data[frameStart] === STAR ? this.scanMultibulk(data, frameStart) : this.scanInline(data, frameStart);
       if (end === FAILED) return;
       if (end === INCOMPLETE) {

@@ -44,6 +44,13 @@ class Recorder implements RequestSink {
   onProtocolError(message: string): void {
     this.events.push({ error: message });
   }
+
+  /** Requests the recorder still accepts before the scanner must hold back (flow control). */
+  capacity = Infinity;
+
+  acceptsRequests(): boolean {
+    return this.frames.length < this.capacity;
+  }
 }
 
 function scanPieces(pieces: Buffer[], limits: RequestScannerLimits = ROOMY): ScanEvent[] {
@@ -335,5 +342,39 @@ describe('RequestScanner: protocol errors', () => {
     const events = scanPieces([input.subarray(0, 5), input.subarray(5)], limits);
     expect(events).toHaveLength(10);
     expect(events.every((e) => 'request' in e)).toBe(true);
+  });
+});
+
+describe('RequestScanner: holding back while the sink accepts no more requests', () => {
+  const requests = Array.from({ length: 7 }, (_, i) => multibulk('SET', `k${i}`, `v${i}`));
+  const stream = Buffer.concat([...requests, bytes('PING\r\n')]);
+  const all = scanPieces([stream]);
+
+  it('stops between requests, then resumes where it stopped, in order, whatever the chunking', () => {
+    for (const pieces of [[stream], [...stream].map((b) => Buffer.from([b])), [stream.subarray(0, 20), stream.subarray(20, 90), stream.subarray(90)]]) {
+      const recorder = new Recorder();
+      recorder.capacity = 2;
+      const scanner = new RequestScanner(recorder, ROOMY);
+      for (const piece of pieces) scanner.feed(piece);
+      expect(recorder.events).toEqual(all.slice(0, 2));
+      expect(scanner.buffered).toBe(stream.length - requests[0].length - requests[1].length);
+      recorder.capacity = 5;
+      scanner.resume();
+      expect(recorder.events).toEqual(all.slice(0, 5));
+      recorder.capacity = Infinity;
+      scanner.resume();
+      expect(recorder.events).toEqual(all);
+      expect(scanner.buffered).toBe(0);
+    }
+  });
+
+  it('still enforces the buffer limit on bytes held back', () => {
+    const recorder = new Recorder();
+    recorder.capacity = 0;
+    const scanner = new RequestScanner(recorder, { ...ROOMY, maxBuffered: 64 });
+    scanner.feed(stream.subarray(0, 40));
+    expect(recorder.events).toEqual([]);
+    scanner.feed(stream.subarray(40));
+    expect(recorder.events).toEqual([{ error: 'Protocol error: query buffer limit exceeded' }]);
   });
 });
