@@ -1,0 +1,114 @@
+/**
+ * Micro-benchmarks of the per-request steps, each against the naive way of doing the same:
+ *   npm run build && node dist/bench/micro/run.js
+ * Prints nanoseconds per operation (median of 5 timed batches after a warm-up).
+ */
+import calculateSlot from 'cluster-key-slot';
+import RedisParser from 'redis-parser';
+import { slotOfKey } from '../../src/cluster/key-slot.js';
+import { fallbackCommandTable } from '../../src/proxy/commands/table.js';
+import { RequestScanner } from '../../src/resp/request-scanner.js';
+import { ReplyScanner } from '../../src/resp/reply-scanner.js';
+import { encodeCommand } from '../../src/resp/encode.js';
+
+function measure(name: string, ops: number, fn: () => void): number {
+  for (let i = 0; i < 3; i++) fn(); // warm-up: let the JIT settle
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / ops);
+  }
+  const median = times.sort((a, b) => a - b)[2];
+  console.log(`${name.padEnd(58)} ${median.toFixed(1).padStart(8)} ns/op`);
+  return median;
+}
+
+function compare(what: string, ours: number, naive: number): void {
+  console.log(`  -> ${what}: ${(naive / ours).toFixed(1)}x faster than the naive way\n`);
+}
+
+// Keys as they sit in a request buffer.
+const keys = Array.from({ length: 1000 }, (_, i) => `key:${String(i * 7919).padStart(12, '0')}`);
+const keyBuf = Buffer.from(keys.join(''));
+const N = 200_000;
+
+{
+  const ours = measure('slot: slotOfKey on the request bytes', N, () => {
+    let off = 0;
+    for (let i = 0; i < N; i++) {
+      const k = keys[i % 1000];
+      if (i % 1000 === 0) off = 0;
+      slotOfKey(keyBuf, off, off + k.length);
+      off += k.length;
+    }
+  });
+  const naive = measure('slot: cluster-key-slot on a subarray copy of the key', N, () => {
+    let off = 0;
+    for (let i = 0; i < N; i++) {
+      const k = keys[i % 1000];
+      if (i % 1000 === 0) off = 0;
+      calculateSlot(keyBuf.subarray(off, off + k.length));
+      off += k.length;
+    }
+  });
+  compare('slot', ours, naive);
+}
+
+{
+  const table = fallbackCommandTable();
+  const names = ['GET', 'SET', 'get', 'HGETALL', 'ZADD', 'MGET', 'incr', 'EXPIRE'];
+  const buf = Buffer.from(names.join(''));
+  const offsets: number[] = [];
+  let o = 0;
+  for (const n of names) {
+    offsets.push(o, o + n.length);
+    o += n.length;
+  }
+  const naiveMap = new Map<string, unknown>();
+  for (const n of ['get', 'set', 'hgetall', 'zadd', 'mget', 'incr', 'expire']) naiveMap.set(n, table.get(n));
+  const ours = measure('lookup: command table on the name bytes', N, () => {
+    for (let i = 0; i < N; i++) {
+      const j = (i % names.length) * 2;
+      table.lookup(buf, offsets[j], offsets[j + 1]);
+    }
+  });
+  const naive = measure('lookup: Map of lower-case strings (toString + toLowerCase)', N, () => {
+    for (let i = 0; i < N; i++) {
+      const j = (i % names.length) * 2;
+      naiveMap.get(buf.toString('latin1', offsets[j], offsets[j + 1]).toLowerCase());
+    }
+  });
+  compare('lookup', ours, naive);
+}
+
+{
+  // A client's pipeline of 16 GETs, as one socket chunk.
+  const chunk = Buffer.concat(Array.from({ length: 16 }, (_, i) => encodeCommand(['GET', keys[i]])));
+  const rounds = 20_000;
+  let found = 0;
+  const scanner = new RequestScanner(
+    { onRequest: () => void found++, onProtocolError: () => {}, acceptsRequests: () => true },
+    { maxBulkLen: 512 << 20, maxArgs: 1 << 20, maxBuffered: 1 << 30 },
+  );
+  const ours = measure('requests: RequestScanner, 16 GETs per chunk (per request)', rounds * 16, () => {
+    for (let i = 0; i < rounds; i++) scanner.feed(chunk);
+  });
+  const parser = new RedisParser({ returnReply: () => void found++, returnError: () => {}, returnBuffers: true });
+  const naive = measure('requests: redis-parser decoding the same chunk', rounds * 16, () => {
+    for (let i = 0; i < rounds; i++) parser.execute(chunk);
+  });
+  compare('request scanning', ours, naive);
+
+  const replies = Buffer.concat(Array.from({ length: 16 }, () => Buffer.from(`$64\r\n${'v'.repeat(64)}\r\n`)));
+  const replyScanner = new ReplyScanner({ onReply: () => void found++, onReplyProtocolError: () => {} });
+  const oursReplies = measure('replies: ReplyScanner frame ends, 16 bulk replies per chunk', rounds * 16, () => {
+    for (let i = 0; i < rounds; i++) replyScanner.feed(replies);
+  });
+  const replyParser = new RedisParser({ returnReply: () => void found++, returnError: () => {}, returnBuffers: true });
+  const naiveReplies = measure('replies: redis-parser decoding the same chunk', rounds * 16, () => {
+    for (let i = 0; i < rounds; i++) replyParser.execute(replies);
+  });
+  compare('reply scanning', oursReplies, naiveReplies);
+  if (found === 0) console.log('(nothing scanned?)');
+}
