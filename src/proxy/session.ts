@@ -30,8 +30,6 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   libName = '';
   libVersion = '';
   authenticated: boolean;
-  /** Time the connection was accepted (ms since epoch). */
-  readonly since = Date.now();
 
   private head: Request | null = null;
   private tail: Request | null = null;
@@ -72,10 +70,6 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       /* 'close' follows */
     });
     socket.on('close', () => this.onSocketClose());
-  }
-
-  get remoteAddress(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
   onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {

@@ -51,8 +51,6 @@ export class NodeLink implements ReplySink, Flushable {
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
-  /** Requests answered over this link (for PROXY INFO). */
-  served = 0;
 
   constructor(
     readonly host: string,
@@ -67,10 +65,6 @@ export class NodeLink implements ReplySink, Flushable {
 
   get inFlight(): number {
     return this.pending.length;
-  }
-
-  get isReady(): boolean {
-    return this.state === 'ready';
   }
 
   send(entry: PendingReply, buf: Buffer, start: number, end: number): void {
@@ -168,7 +162,6 @@ export class NodeLink implements ReplySink, Flushable {
       this.abort('reply without a request');
       return;
     }
-    this.served++;
     if (buf[start] === 0x2d && entry.retryable && this.events.onRedirect(this, entry, buf, start, end)) return;
     entry.complete(buf, start, end);
   }
