@@ -7,9 +7,6 @@ import type { ClientContext, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import { Request, type ReplyTarget } from './request.js';
 
-/** Replies held back for a batch are written anyway past this size. */
-const HOLD_MAX_BYTES = 64 * 1024;
-
 export interface SessionLimits {
   maxBulkLen: number;
   maxArgs: number;
@@ -41,8 +38,6 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private closed = false;
   private pausedForPending = false;
   private pausedForOutput = false;
-  /** The last flush was put off by one turn to let more replies join it. */
-  private heldOnce = false;
 
   constructor(
     readonly id: number,
@@ -144,14 +139,6 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   flush(): void {
     if (this.closed) return;
-    if (this.inFlight > 0 && !this.heldOnce && this.out.bytes < HOLD_MAX_BYTES) {
-      // More replies of this pipeline are on their way (often from another node): wait one
-      // event-loop turn so they share one write. Waiting at most once bounds the delay.
-      this.heldOnce = true;
-      scheduleFlush(this);
-      return;
-    }
-    this.heldOnce = false;
     if (!this.out.isEmpty && !this.socket.write(this.out.take())) {
       this.pausedForOutput = true;
       this.socket.pause();
