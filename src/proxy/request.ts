@@ -10,6 +10,10 @@ export interface ReplyTarget {
  * One client request on its way through slotgate: a view of the client's original bytes, the
  * slot it routes by, and, once known, a view of the reply bytes. It is also the session's
  * queue entry (`next`), so ordering replies allocates nothing more.
+ *
+ * The original bytes are first a view of the client's read buffer, which is reused by the next
+ * read: once routed, they are a view of the link's copy (`sentFrom`), or of the request's own
+ * copy (`keepBytes`) while it waits for a node.
  */
 export class Request implements PendingReply {
   readonly retryable = true;
@@ -26,9 +30,9 @@ export class Request implements PendingReply {
 
   constructor(
     readonly client: ReplyTarget,
-    readonly buf: Buffer,
-    readonly start: number,
-    readonly end: number,
+    public buf: Buffer,
+    public start: number,
+    public end: number,
     /** Slot of its keys, or -1 for keyless commands. */
     readonly slot: number,
   ) {}
@@ -43,6 +47,17 @@ export class Request implements PendingReply {
 
   fail(reply: Buffer): void {
     this.complete(reply, 0, reply.length);
+  }
+
+  sentFrom(buf: Buffer, start: number, end: number): void {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+  }
+
+  /** Copies the request's bytes, so they outlive the read buffer they came in. */
+  keepBytes(): void {
+    this.sentFrom(Buffer.from(this.buf.subarray(this.start, this.end)), 0, this.end - this.start);
   }
 
   /** A request answered by slotgate itself. */

@@ -114,6 +114,7 @@ export class Router implements LinkEvents {
       request.fail(this.slotNotServed());
       return;
     }
+    request.keepBytes();
     this.parked.push(request);
     void this.refresh('slot-not-served');
   }

@@ -49,7 +49,8 @@ export class ProxyServer implements ServerContext {
       log,
     );
     this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router);
-    this.server = net.createServer((socket) => this.accept(socket));
+    // Sessions take accepted connections over before reading from them (see takeOverAccepted).
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
   }
 
   get requirepass(): string | undefined {

@@ -2,6 +2,8 @@ import type net from 'node:net';
 import { RequestScanner, type RequestSink } from '../resp/request-scanner.js';
 import { errorReply } from '../resp/encode.js';
 import { WriteBatch } from '../util/write-batch.js';
+import { takeOverAccepted } from '../net/accepted-socket.js';
+import { socketFd, writeToSocket } from '../net/direct-write.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import type { ClientContext, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -33,30 +35,37 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private inFlight = 0;
   private readonly out = new WriteBatch();
   private readonly scanner: RequestScanner;
+  private readonly socket: net.Socket;
+  private readonly fd: number;
   /** No more requests are read (QUIT, protocol error); close once the replies are written. */
   private closing = false;
+  /** The last reply was written and the socket ended. */
+  private ended = false;
   private closed = false;
   private pausedForPending = false;
   private pausedForOutput = false;
 
+  /** `accepted` comes from a `pauseOnConnect` server; the session takes its connection over. */
   constructor(
     readonly id: number,
-    private readonly socket: net.Socket,
+    accepted: net.Socket,
     readonly server: ServerContext,
     private readonly dispatcher: Dispatcher,
     private readonly limits: SessionLimits,
     private readonly onClose: (session: Session) => void,
   ) {
     this.authenticated = server.requirepass === undefined;
-    this.scanner = new RequestScanner(this, {
-      maxBulkLen: limits.maxBulkLen,
-      maxArgs: limits.maxArgs,
-      maxBuffered: limits.queryBufferLimit,
-    });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
+    this.scanner = new RequestScanner(
+      this,
+      { maxBulkLen: limits.maxBulkLen, maxArgs: limits.maxArgs, maxBuffered: limits.queryBufferLimit },
+      { transientInput: true },
+    );
+    const socket = takeOverAccepted(accepted, (chunk) => {
       if (!this.closing) this.scanner.feed(chunk);
     });
+    this.socket = socket;
+    this.fd = socketFd(socket);
+    socket.setNoDelay(true);
     socket.on('drain', () => {
       this.pausedForOutput = false;
       this.updateReading();
@@ -98,9 +107,12 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.closeAfterReply();
   }
 
+  /**
+   * Reads no more requests; closes once every reply is written. Input keeps being read (and
+   * dropped) so the end of it is seen and no unread bytes turn the close into a reset.
+   */
   closeAfterReply(): void {
     this.closing = true;
-    this.socket.pause();
   }
 
   /** Takes the request's place in the reply order; call before routing it. */
@@ -139,11 +151,15 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   flush(): void {
     if (this.closed) return;
-    if (!this.out.isEmpty && !this.socket.write(this.out.take())) {
+    if (!this.out.isEmpty && !writeToSocket(this.socket, this.fd, this.out.take())) {
       this.pausedForOutput = true;
       this.socket.pause();
     }
-    if (this.closing && this.head === null) this.socket.end();
+    if (this.closing && this.head === null && !this.ended) {
+      this.ended = true;
+      // Like Redis after QUIT or a protocol error: close once the last reply is out, whatever the client does.
+      this.socket.end(() => this.socket.destroy());
+    }
   }
 
   /** Reads again once nothing holds the client back: first the requests held in the scanner. */

@@ -2,8 +2,13 @@
  * The bytes of an incomplete frame, plus the chunks received after them. The chunks are joined
  * only once `needed` bytes are held, so a large value arriving in many chunks is copied once,
  * not once per chunk. Shared by the request and the reply scanners.
+ *
+ * With `transient` input (chunks in a read buffer that the next read overwrites) whatever is
+ * held is copied first; otherwise chunks are held as views.
  */
 export class PendingBytes {
+  constructor(private readonly transient = false) {}
+
   private rest: Buffer | null = null;
   private chunks: Buffer[] = [];
   private chunksLen = 0;
@@ -21,27 +26,33 @@ export class PendingBytes {
    */
   add(chunk: Buffer): Buffer | null {
     if (this.rest === null) return chunk;
-    this.chunks.push(chunk);
-    this.chunksLen += chunk.length;
-    const total = this.rest.length + this.chunksLen;
-    if (total < this.needed) return null;
-    const data = Buffer.concat([this.rest, ...this.chunks], total);
+    const total = this.rest.length + this.chunksLen + chunk.length;
+    if (total < this.needed) {
+      this.chunks.push(this.own(chunk));
+      this.chunksLen += chunk.length;
+      return null;
+    }
+    const data = Buffer.concat([this.rest, ...this.chunks, chunk], total);
     this.clear();
     return data;
   }
 
   /** Appends a chunk without joining, whatever `needed` says (the scanner is holding back). */
   hold(chunk: Buffer): void {
-    if (this.rest === null) this.rest = chunk;
+    if (this.rest === null) this.rest = this.own(chunk);
     else {
-      this.chunks.push(chunk);
+      this.chunks.push(this.own(chunk));
       this.chunksLen += chunk.length;
     }
   }
 
   /** Holds data[from...] (an incomplete frame) until more bytes arrive. */
   keep(data: Buffer, from: number): void {
-    this.rest = from === 0 ? data : data.subarray(from);
+    this.rest = this.own(from === 0 ? data : data.subarray(from));
+  }
+
+  private own(chunk: Buffer): Buffer {
+    return this.transient ? Buffer.from(chunk) : chunk;
   }
 
   clear(): void {

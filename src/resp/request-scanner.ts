@@ -26,6 +26,14 @@ export interface RequestScannerLimits {
   maxBuffered: number;
 }
 
+export interface RequestScannerOptions {
+  /**
+   * Chunks are in a read buffer the next read overwrites: what is held across reads is copied,
+   * and `onRequest` bytes are valid only during the call.
+   */
+  transientInput?: boolean;
+}
+
 /** Redis' PROTO_INLINE_MAX_SIZE: an inline request or a length line may not be longer. */
 const MAX_LINE = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -47,7 +55,7 @@ const FAILED = -2;
  */
 export class RequestScanner {
   /** Bytes of the incomplete request (it starts at offset 0 once joined). */
-  private readonly pending = new PendingBytes();
+  private readonly pending: PendingBytes;
 
   // Progress inside an incomplete multibulk request (offsets relative to its first byte).
   private argc = -1;
@@ -59,7 +67,13 @@ export class RequestScanner {
   /** Complete bytes are held back because the sink accepts no more requests. */
   private holding = false;
 
-  constructor(private readonly sink: RequestSink, private readonly limits: RequestScannerLimits) {}
+  constructor(
+    private readonly sink: RequestSink,
+    private readonly limits: RequestScannerLimits,
+    options: RequestScannerOptions = {},
+  ) {
+    this.pending = new PendingBytes(options.transientInput === true);
+  }
 
   /** Bytes held for an incomplete request. */
   get buffered(): number {

@@ -1,7 +1,9 @@
 import net from 'node:net';
 import { ReplyScanner, type ReplySink } from '../resp/reply-scanner.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
-import { WriteBatch } from '../util/write-batch.js';
+import { OutputSlab } from '../util/output-slab.js';
+import { ReadSlabs } from '../util/read-slabs.js';
+import { socketFd, writeToSocket } from '../net/direct-write.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import { clock } from '../util/coarse-clock.js';
 import { PendingQueue, type PendingReply } from './pending.js';
@@ -30,7 +32,7 @@ const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
 
 /** Discards the +OK of an ASKING sent before an ASK-redirected request. */
-const askingEntry: PendingReply = { complete() {}, fail() {}, retryable: false };
+const askingEntry: PendingReply = { complete() {}, fail() {}, sentFrom() {}, retryable: false };
 
 /**
  * One shared, pipelined connection to a Redis node. Requests of many clients are appended to one
@@ -41,10 +43,14 @@ export class NodeLink implements ReplySink, Flushable {
   flushQueued = false;
   private state: LinkState = 'idle';
   private socket: net.Socket | null = null;
+  /** The socket's file descriptor once connected (-1: write through the stream). */
+  private fd = -1;
   private readonly pending = new PendingQueue();
   /** Bytes of the newest `unsent` pending entries, not yet written to the socket. */
-  private readonly out = new WriteBatch();
+  private readonly out = new OutputSlab();
   private unsent = 0;
+  /** Replies are read into slabs and forwarded as views of them. */
+  private readonly readSlabs = new ReadSlabs();
   private readonly scanner = new ReplyScanner(this);
   /** Replies still expected for the connection handshake (AUTH), before any request's reply. */
   private handshakeReplies = 0;
@@ -73,7 +79,8 @@ export class NodeLink implements ReplySink, Flushable {
       return;
     }
     this.pending.push(entry, clock.now);
-    this.out.add(buf, start, end);
+    const at = this.out.append(buf, start, end);
+    entry.sentFrom(this.out.buffer, at, at + (end - start));
     this.unsent++;
     if (this.state === 'ready') scheduleFlush(this);
     else if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
@@ -89,7 +96,7 @@ export class NodeLink implements ReplySink, Flushable {
     if (this.state !== 'ready' || this.out.isEmpty || this.socket === null) return;
     const data = this.out.take();
     this.unsent = 0;
-    this.socket.write(data);
+    writeToSocket(this.socket, this.fd, data);
   }
 
   /** Oldest time a request still waiting for its reply was queued (Infinity if none). */
@@ -118,8 +125,22 @@ export class NodeLink implements ReplySink, Flushable {
 
   private connect(): void {
     this.state = 'connecting';
-    const socket = net.connect({ host: this.host, port: this.port });
+    const slabs = this.readSlabs;
+    const socket = net.connect({
+      host: this.host,
+      port: this.port,
+      onread: {
+        buffer: () => slabs.next(),
+        callback: (length: number) => {
+          const chunk = slabs.took(length);
+          if (this.socket === socket) this.scanner.feed(chunk);
+          return true;
+        },
+      },
+    });
     this.socket = socket;
+    this.fd = -1;
+    socket.resume(); // flowing, so that the end of the input is seen ('end', then 'close')
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     this.connectTimer = setTimeout(() => {
@@ -129,12 +150,10 @@ export class NodeLink implements ReplySink, Flushable {
       if (this.socket !== socket) return;
       this.clearConnectTimer();
       this.state = 'ready';
+      this.fd = socketFd(socket);
       this.failures = 0;
       this.writeHandshake(socket);
       this.flush();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.scanner.feed(chunk);
     });
     socket.on('error', () => {
       /* 'close' follows and handles it */
@@ -174,6 +193,7 @@ export class NodeLink implements ReplySink, Flushable {
     if (this.state === 'closed' || this.state === 'idle') return;
     this.clearTimers();
     this.socket = null;
+    this.fd = -1;
     this.state = 'idle';
     this.scanner.reset();
     this.handshakeReplies = 0;

@@ -4,6 +4,11 @@ export interface PendingReply {
   complete(buf: Buffer, start: number, end: number): void;
   /** No reply will come (connection lost, timeout, handshake failed): `reply` is the error to give. */
   fail(reply: Buffer): void;
+  /**
+   * The link copied the request's bytes to its own buffer, where they stay valid: send them from
+   * there if the request must go again (the original may be a reused read buffer).
+   */
+  sentFrom(buf: Buffer, start: number, end: number): void;
   /** True for client requests, which may be redirected or re-routed and sent again. */
   readonly retryable: boolean;
 }

@@ -53,10 +53,25 @@ class Recorder implements RequestSink {
   }
 }
 
-function scanPieces(pieces: Buffer[], limits: RequestScannerLimits = ROOMY): ScanEvent[] {
+/**
+ * Feeds each piece as slotgate's client sockets deliver it with `transientInput`: through one
+ * reused read buffer, overwritten (here: poisoned) right after the call, as the next read would.
+ */
+function feedThroughSharedBuffer(scanner: RequestScanner, pieces: Buffer[]): void {
+  let shared = Buffer.alloc(64 * 1024);
+  for (const piece of pieces) {
+    if (piece.length > shared.length) shared = Buffer.alloc(piece.length);
+    piece.copy(shared);
+    scanner.feed(shared.subarray(0, piece.length));
+    shared.fill(0xee, 0, piece.length);
+  }
+}
+
+function scanPieces(pieces: Buffer[], limits: RequestScannerLimits = ROOMY, transientInput = false): ScanEvent[] {
   const recorder = new Recorder();
-  const scanner = new RequestScanner(recorder, limits);
-  for (const piece of pieces) scanner.feed(piece);
+  const scanner = new RequestScanner(recorder, limits, { transientInput });
+  if (transientInput) feedThroughSharedBuffer(scanner, pieces);
+  else for (const piece of pieces) scanner.feed(piece);
   return recorder.events;
 }
 
@@ -196,6 +211,7 @@ function expectSameWhateverTheSplit(f: StreamFixture, extraCheck?: (events: Scan
     const events = scanPieces(pieces, f.limits);
     expect(events, label).toEqual(f.expected);
     extraCheck?.(events, label);
+    expect(scanPieces(pieces, f.limits, true), `${label}, through a reused read buffer`).toEqual(f.expected);
   };
   const splitRng = new Prng(f.input.length);
   check([f.input], 'one chunk');
@@ -366,6 +382,17 @@ describe('RequestScanner: holding back while the sink accepts no more requests',
       expect(recorder.events).toEqual(all);
       expect(scanner.buffered).toBe(0);
     }
+  });
+
+  it('keeps what it holds back intact when the read buffer is reused (transientInput)', () => {
+    const recorder = new Recorder();
+    recorder.capacity = 2;
+    const scanner = new RequestScanner(recorder, ROOMY, { transientInput: true });
+    feedThroughSharedBuffer(scanner, [stream.subarray(0, 20), stream.subarray(20, 90), stream.subarray(90)]);
+    expect(recorder.events).toEqual(all.slice(0, 2));
+    recorder.capacity = Infinity;
+    scanner.resume();
+    expect(recorder.events).toEqual(all);
   });
 
   it('still enforces the buffer limit on bytes held back', () => {

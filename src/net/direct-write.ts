@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import type net from 'node:net';
+
+/** What `fs.writeSync` throws when the socket's kernel buffer is full. */
+interface ErrnoError extends Error {
+  code?: string;
+}
+
+/**
+ * The file descriptor of a connected TCP socket, or -1 where Node does not expose one (then
+ * writes go through the stream). `_handle` is Node's own field, stable since Node 0.x.
+ */
+export function socketFd(socket: net.Socket): number {
+  const handle = (socket as unknown as { _handle?: { fd?: number } | null })._handle;
+  const fd = handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/**
+ * Writes `data` to a socket with one write(2) on its file descriptor while Node's stream holds
+ * nothing queued for it (almost always: a proxy writes small replies), skipping the stream
+ * machinery, which costs about as much CPU as the system call on this path. Whatever the kernel
+ * does not take goes through `socket.write`, and so does everything after it until the stream
+ * has drained, so the order of the bytes is kept. A write error destroys the socket ('close' follows).
+ *
+ * Returns false when the stream's buffer is over its high-water mark: stop producing until 'drain'.
+ */
+export function writeToSocket(socket: net.Socket, fd: number, data: Buffer): boolean {
+  if (fd < 0 || socket.writableLength !== 0 || socket.destroyed) return socket.write(data);
+  let written = 0;
+  try {
+    written = fs.writeSync(fd, data);
+  } catch (error) {
+    if ((error as ErrnoError).code !== 'EAGAIN') {
+      socket.destroy(error as Error);
+      return true;
+    }
+  }
+  if (written === data.length) return true;
+  return socket.write(written === 0 ? data : data.subarray(written));
+}

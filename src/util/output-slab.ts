@@ -1,0 +1,61 @@
+const SLAB_SIZE = 64 * 1024;
+
+/**
+ * Bytes queued for one socket, copied in as they are appended, written out as one range per
+ * event-loop turn. Copying at once lets the source buffer be reused right away (client sockets
+ * share one read buffer); and since a slab is never overwritten, the copy stays valid for as long
+ * as something refers to it (a request keeps it to resend after a redirect).
+ */
+export class OutputSlab {
+  private slab = Buffer.allocUnsafe(SLAB_SIZE);
+  /** First byte not yet taken for writing. */
+  private start = 0;
+  /** End of the bytes appended. */
+  private end = 0;
+
+  get isEmpty(): boolean {
+    return this.start === this.end;
+  }
+
+  /** Bytes appended and not yet taken. */
+  get bytes(): number {
+    return this.end - this.start;
+  }
+
+  /** The buffer the last `append` copied into (its bytes are at the offset `append` returned). */
+  get buffer(): Buffer {
+    return this.slab;
+  }
+
+  /** Copies buf[start, end) to the queue; returns its offset in `this.buffer`. */
+  append(buf: Buffer, start: number, end: number): number {
+    const length = end - start;
+    if (this.slab.length - this.end < length) this.newSlab(length);
+    const at = this.end;
+    buf.copy(this.slab, at, start, end);
+    this.end = at + length;
+    return at;
+  }
+
+  /** Everything appended since the last take, as one view. */
+  take(): Buffer {
+    const out = this.slab.subarray(this.start, this.end);
+    this.start = this.end;
+    return out;
+  }
+
+  /** Drops what was not taken. */
+  clear(): void {
+    this.start = this.end;
+  }
+
+  /** Moves the bytes not yet taken to a new slab with room for `length` more (the old copy stays valid). */
+  private newSlab(length: number): void {
+    const queued = this.end - this.start;
+    const slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, queued + length));
+    this.slab.copy(slab, 0, this.start, this.end);
+    this.slab = slab;
+    this.start = 0;
+    this.end = queued;
+  }
+}
