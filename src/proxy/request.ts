@@ -4,6 +4,8 @@ import type { PendingReply } from '../upstream/pending.js';
 export interface ReplyTarget {
   replyReady(request: Request): void;
   readonly id: number;
+  /** Counts the client's reads; a request belongs to the read it came in (see Session.flush). */
+  readonly batch: number;
 }
 
 /**
@@ -27,6 +29,8 @@ export class Request implements PendingReply {
   retries = 0;
   /** Coarse-clock time after which slotgate gives up on this request. */
   deadline = 0;
+  /** The client read it came in. */
+  readonly batch: number;
 
   constructor(
     readonly client: ReplyTarget,
@@ -35,7 +39,9 @@ export class Request implements PendingReply {
     public end: number,
     /** Slot of its keys, or -1 for keyless commands. */
     readonly slot: number,
-  ) {}
+  ) {
+    this.batch = client.batch;
+  }
 
   complete(buf: Buffer, start: number, end: number): void {
     if (this.replyBuf !== null) return;

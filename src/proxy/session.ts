@@ -9,6 +9,9 @@ import type { ClientContext, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import { Request, type ReplyTarget } from './request.js';
 
+/** Ready reply bytes beyond which a session writes without waiting for the rest of their read. */
+const HOLD_MAX_BYTES = 64 * 1024;
+
 export interface SessionLimits {
   maxBulkLen: number;
   maxArgs: number;
@@ -41,6 +44,10 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private closing = false;
   /** The last reply was written and the socket ended. */
   private ended = false;
+  /** Reads from the client so far: the requests of one read form one batch (see `flush`). */
+  batch = 0;
+  /** Batch of the last reply moved to the output. */
+  private outBatch = -1;
   private closed = false;
   private pausedForPending = false;
   private pausedForOutput = false;
@@ -61,6 +68,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       { transientInput: true },
     );
     const socket = takeOverAccepted(accepted, (chunk) => {
+      this.batch++;
       if (!this.closing) this.scanner.feed(chunk);
     });
     this.socket = socket;
@@ -137,6 +145,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     let head = this.head;
     while (head !== null && head.replyBuf !== null) {
       this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
+      this.outBatch = head.batch;
       head = head.next;
       this.inFlight--;
     }
@@ -151,6 +160,14 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   flush(): void {
     if (this.closed) return;
+    // Like Redis, which answers everything one read brought in one write: while requests of the
+    // same read still wait for their node, the ready replies wait for them. Every write on
+    // loopback costs the kernel a wake-up of the reader; at pipeline depth 16 that was the largest
+    // cost per request (a read's requests go to several nodes, whose replies come in different
+    // turns). The reply that completes the batch schedules the next flush.
+    if (this.head !== null && this.head.batch === this.outBatch && this.out.bytes < HOLD_MAX_BYTES && !this.closing) {
+      return;
+    }
     if (!this.out.isEmpty && !writeToSocket(this.socket, this.fd, this.out.take())) {
       this.pausedForOutput = true;
       this.socket.pause();

@@ -2,8 +2,12 @@ import net from 'node:net';
 import RedisParser from 'redis-parser';
 import { arrayReply, bulkReply, type ReplyValue } from '../../src/resp/encode.js';
 
-/** What a fake node answers to one command: raw RESP bytes, null to stay silent, undefined for the default answer. */
-export type FakeHandler = (args: string[], node: FakeNode) => Buffer | string | null | undefined;
+/**
+ * What a fake node answers to one command: raw RESP bytes, null to stay silent, undefined for the
+ * default answer, or a promise of bytes for a slow answer (later answers on the connection wait
+ * for it, as Redis answers in order).
+ */
+export type FakeHandler = (args: string[], node: FakeNode) => Buffer | string | null | undefined | Promise<Buffer | string>;
 
 /**
  * A tiny in-process Redis node for the cases a real cluster cannot be made to produce on demand
@@ -20,6 +24,7 @@ export class FakeNode {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => {});
+      let slow: Promise<void> | null = null;
       const parser = new RedisParser({
         returnReply: (reply) => {
           // Command names in upper case, whatever the client sent, so handlers compare simply.
@@ -28,7 +33,9 @@ export class FakeNode {
           this.commands.push(args);
           const given = this.handler(args, this);
           const answer = given === undefined ? this.defaultAnswer(args) : given;
-          if (answer !== null) socket.write(answer);
+          if (answer === null) return;
+          if (slow === null && !(answer instanceof Promise)) socket.write(answer);
+          else slow = (slow ?? Promise.resolve()).then(async () => void socket.write(await answer));
         },
         returnError: () => {},
       });
