@@ -103,10 +103,23 @@ export class ProxyServer implements ServerContext {
     if (this.sessions.size >= this.config.maxClients) {
       this.rejectedConnections++;
       socket.on('error', () => {});
-      socket.end(MAX_CLIENTS_REPLY);
+      // As Redis: the error, then the connection is closed (not left half-open).
+      socket.end(MAX_CLIENTS_REPLY, () => socket.destroy());
       return;
     }
-    const session = new Session(
+    let session: Session;
+    try {
+      session = this.newSession(socket);
+    } catch (error) {
+      // The connection went away before slotgate could take it over: nothing to serve.
+      this.log.debug({ err: (error as Error).message }, 'dropped a connection at accept');
+      return;
+    }
+    this.sessions.add(session);
+  }
+
+  private newSession(socket: net.Socket): Session {
+    return new Session(
       this.nextClientId++,
       socket,
       this,
@@ -119,7 +132,6 @@ export class ProxyServer implements ServerContext {
       },
       (s) => this.sessions.delete(s),
     );
-    this.sessions.add(session);
   }
 
   private sumOverClients(value: (session: Session) => number): number {
