@@ -21,14 +21,16 @@ cleaned=0
 cleanup() {
   [ "$cleaned" = 1 ] && return
   cleaned=1
+  # Ctrl-C also ends a `| tee` reading our output: a message to it must not abort the clean-up.
+  trap '' PIPE
   if [ -n "$SLOTGATE_PID" ] && kill -0 "$SLOTGATE_PID" 2>/dev/null; then
-    echo "==> stopping slotgate (pid $SLOTGATE_PID)"
+    echo "==> stopping slotgate (pid $SLOTGATE_PID)" || true
     kill -TERM "$SLOTGATE_PID" 2>/dev/null || true
     # slotgate drains in-flight requests on SIGTERM; give it 10 s before forcing it.
     for _ in $(seq 100); do kill -0 "$SLOTGATE_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$SLOTGATE_PID" 2>/dev/null || true
   fi
-  echo "==> stopping the cluster"
+  echo "==> stopping the cluster" || true
   "${CLUSTER_CLI[@]}" stop --dir "$CLUSTER_DIR" >/dev/null || true
 }
 trap cleanup EXIT
