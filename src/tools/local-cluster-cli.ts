@@ -10,7 +10,7 @@ import { clusterStatus, startLocalCluster, stopLocalCluster } from './local-clus
 
 const USAGE = `usage: local-cluster-cli start|stop|status [options]
 
-  --masters N      masters (default 3, at least 3)
+  --masters N      masters (default 3, at least 3; or 1 with --replicas 0)
   --replicas N     replicas per master (default 1)
   --base-port P    first node port; nodes use P, P+1, ... (default 7001)
   --dir DIR        pid file, data and logs (default .slotgate/cluster)

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LocalClusterOptions {
-  /** Number of masters (redis-cli needs at least 3). Default 3. */
+  /** Number of masters: 3 or more (redis-cli's minimum), or 1 without replicas (one node owning every slot). Default 3. */
   masters?: number;
   /** Replicas per master. Default 1. */
   replicasPerMaster?: number;
@@ -78,8 +78,11 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   const detached = opts.detached ?? false;
   const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
 
-  if (!Number.isInteger(masters) || masters < 3) throw new Error(`masters must be an integer >= 3, got ${masters}`);
   if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicasPerMaster must be an integer >= 0, got ${replicas}`);
+  const single = masters === 1 && replicas === 0;
+  if (!Number.isInteger(masters) || (masters < 3 && !single)) {
+    throw new Error(`masters must be an integer >= 3, or 1 without replicas; got ${masters} with ${replicas} replica(s) each`);
+  }
   const count = masters * (1 + replicas);
   // The cluster bus listens on port + 10000, so that has to be a valid port too.
   if (!Number.isInteger(opts.basePort) || opts.basePort < 1 || opts.basePort + count - 1 + 10_000 > 65_535) {
@@ -127,9 +130,12 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
 
     await Promise.all(nodes.map((node, i) => waitForPing(node, children[i], dir, deadline)));
 
+    // redis-cli --cluster create needs 3 masters; a single node just takes every slot.
     const created = await run(
       'redis-cli',
-      ['--cluster', 'create', ...seeds, '--cluster-replicas', String(replicas), '--cluster-yes'],
+      single
+        ? ['-h', host, '-p', String(ports[0]), 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383']
+        : ['--cluster', 'create', ...seeds, '--cluster-replicas', String(replicas), '--cluster-yes'],
       Math.max(deadline - Date.now(), 1_000),
       opts.password,
     );

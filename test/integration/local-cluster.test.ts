@@ -55,6 +55,24 @@ describe('local cluster', () => {
     expect(await clusterStatus(dir)).toEqual([]); // pid file gone too
   });
 
+  it('starts a one-node cluster owning every slot (benchmarks against one master), and refuses 2 masters', async () => {
+    const oneDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'slotgate-local-cluster-test-'));
+    try {
+      const start = (masters: number, replicasPerMaster: number) => startLocalCluster({ masters, replicasPerMaster, basePort: BASE_PORT, dir: oneDir });
+      await expect(start(2, 0)).rejects.toThrow(/masters must be/);
+      await expect(start(1, 1)).rejects.toThrow(/masters must be/);
+      cluster = await start(1, 0);
+      const status = await clusterStatus(oneDir);
+      expect(status.map((n) => [n.alive, n.role, n.slots, n.clusterState])).toEqual([[true, 'master', 16384, 'ok']]);
+      const pid = cluster.nodes[0].pid;
+      await cluster.stop();
+      cluster = undefined;
+      expect(pidExists(pid)).toBe(false);
+    } finally {
+      await fsp.rm(oneDir, { recursive: true, force: true });
+    }
+  });
+
   it('shares the global-setup cluster with every test file', async () => {
     const seeds = sharedClusterSeeds();
     expect(seeds).toHaveLength(6);
