@@ -1,18 +1,16 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it, inject } from 'vitest';
 import { encodeCommand } from '../../src/resp/encode.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, startTestProxy } from '../helpers/proxy.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
 // Connection-level behaviour: the client limit, and clients that vanish mid-reply.
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 async function proxyWith(overrides: Parameters<typeof startTestProxy>[1]): Promise<ProxyServer> {
   const proxy = await startTestProxy(inject('clusterSeeds'), overrides);
-  cleanup.push(() => proxy.close());
+  cleanup(() => proxy.close());
   return proxy;
 }
 
@@ -39,7 +37,7 @@ describe('connections', () => {
     const proxy = await proxyWith({ maxClients: 2 });
     const first = proxyClient(proxy);
     const second = proxyClient(proxy);
-    cleanup.push(() => void first.disconnect(), () => void second.disconnect());
+    cleanup(() => void first.disconnect(), () => void second.disconnect());
     expect(await first.ping()).toBe('PONG');
     expect(await second.ping()).toBe('PONG');
 
@@ -53,7 +51,7 @@ describe('connections', () => {
   it('survives clients that reset the connection while a large reply is being written', async () => {
     const proxy = await proxyWith({});
     const client = proxyClient(proxy);
-    cleanup.push(() => void client.disconnect());
+    cleanup(() => void client.disconnect());
     await client.set('conn:big', Buffer.alloc(4 * 1024 * 1024, 0x61));
     for (let i = 0; i < 20; i++) {
       const socket = net.connect(proxy.port, '127.0.0.1');

@@ -1,22 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { FakeNode } from '../helpers/fake-node.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
 // Behaviour that needs a node misbehaving on demand: a fake node in this process.
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 async function setup(handler: ConstructorParameters<typeof FakeNode>[0], overrides = {}): Promise<{ node: FakeNode; proxy: ProxyServer; client: Redis }> {
   const node = await new FakeNode(handler).listen();
-  cleanup.push(() => node.close());
+  cleanup(() => node.close());
   const proxy = await startTestProxy([`127.0.0.1:${node.port}`], overrides);
-  cleanup.push(() => proxy.close());
+  cleanup(() => proxy.close());
   const client = proxyClient(proxy);
-  cleanup.push(() => client.disconnect());
+  cleanup(() => client.disconnect());
   return { node, proxy, client };
 }
 
@@ -92,19 +90,19 @@ describe('redirects and retries against a misbehaving node', () => {
 
   it('starts with unreachable seeds and serves once a seed answers', async () => {
     const node = await new FakeNode((args) => (args[0] === 'GET' ? '$2\r\nup\r\n' : undefined)).listen();
-    cleanup.push(() => node.close());
+    cleanup(() => node.close());
     const proxy = await startTestProxy(['127.0.0.1:1', `localhost:${node.port}`]);
-    cleanup.push(() => proxy.close());
+    cleanup(() => proxy.close());
     const client = proxyClient(proxy);
-    cleanup.push(() => client.disconnect());
+    cleanup(() => client.disconnect());
     expect(await client.get('k')).toBe('up');
   });
 
   it('answers CLUSTERDOWN within the request timeout when no seed answers', async () => {
     const proxy = await startTestProxy(['127.0.0.1:1'], { requestTimeoutMs: 300, refreshIntervalMs: 100 });
-    cleanup.push(() => proxy.close());
+    cleanup(() => proxy.close());
     const client = proxyClient(proxy, { enableReadyCheck: false });
-    cleanup.push(() => client.disconnect());
+    cleanup(() => client.disconnect());
     expect(await client.ping()).toBe('PONG');
     await expect(client.get('k')).rejects.toThrow('CLUSTERDOWN Hash slot not served');
   });

@@ -1,15 +1,13 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNode } from '../helpers/fake-node.js';
 import { startTestProxy } from '../helpers/proxy.js';
 import { encodeCommand } from '../../src/resp/encode.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
 // How replies leave slotgate: all replies to one client read in one write (as Redis does), and
 // never held back for requests of a later read. A fake node answers some keys late, on demand.
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -21,9 +19,9 @@ async function setup(): Promise<number> {
     const reply = `$${args[1].length}\r\n${args[1]}\r\n`;
     return ms > 0 ? delay(ms).then(() => reply) : reply;
   }).listen();
-  cleanup.push(() => node.close());
+  cleanup(() => node.close());
   const proxy = await startTestProxy([`127.0.0.1:${node.port}`]);
-  cleanup.push(() => proxy.close());
+  cleanup(() => proxy.close());
   return proxy.port;
 }
 
@@ -31,7 +29,7 @@ async function setup(): Promise<number> {
 async function rawClient(port: number): Promise<{ socket: net.Socket; chunks: { at: number; text: string }[]; start: number }> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));
-  cleanup.push(() => void socket.destroy());
+  cleanup(() => void socket.destroy());
   const result = { socket, chunks: [] as { at: number; text: string }[], start: Date.now() };
   socket.on('data', (d: Buffer) => result.chunks.push({ at: Date.now() - result.start, text: d.toString() }));
   return result;

@@ -1,13 +1,11 @@
 import net from 'node:net';
 import { once } from 'node:events';
-import { afterEach, describe, it, expect } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { socketFd, writeToSocket } from '../../../src/net/direct-write.js';
 import { takeOverAccepted } from '../../../src/net/accepted-socket.js';
+import { cleanupAfterEach } from '../../helpers/cleanup.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const cleanup = cleanupAfterEach();
 
 /** A loopback server (pauseOnConnect, as slotgate's) and a connected client. */
 async function pair(): Promise<{ server: net.Server; client: net.Socket; accepted: net.Socket }> {
@@ -18,7 +16,7 @@ async function pair(): Promise<{ server: net.Server; client: net.Socket; accepte
   const client = net.connect(port, '127.0.0.1');
   const [accepted] = (await once(server, 'connection')) as [net.Socket];
   await once(client, 'connect').catch(() => undefined);
-  cleanups.push(() => {
+  cleanup(() => {
     client.destroy();
     server.close();
   });
