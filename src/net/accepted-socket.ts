@@ -36,8 +36,8 @@ export function takeOverAccepted(accepted: net.Socket, onData: TransientReader):
     writable: true,
     onread: {
       buffer: sharedReadBuffer,
-      callback: (length: number, buffer: Uint8Array) => {
-        onData((buffer as Buffer).subarray(0, length));
+      callback: (length: number) => {
+        onData(sharedReadBuffer.subarray(0, length));
         return true;
       },
     },

@@ -114,7 +114,7 @@ export class Router implements LinkEvents {
       request.fail(this.slotNotServed());
       return;
     }
-    request.keepBytes();
+    request.keepBytes(); // it may still be a view of the client's reused read buffer
     this.parked.push(request);
     void this.refresh('slot-not-served');
   }

@@ -139,7 +139,6 @@ export class NodeLink implements ReplySink, Flushable {
       },
     });
     this.socket = socket;
-    this.fd = -1;
     socket.resume(); // flowing, so that the end of the input is seen ('end', then 'close')
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
