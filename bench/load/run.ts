@@ -7,6 +7,10 @@
  *
  * `--masters 1` measures slotgate in front of a single node owning every slot (one link).
  *
+ * Two references run in the same rounds: at -P 1 a minimal Node proxy (bench/load/minimal-proxy.ts,
+ * the least any Node proxy must do: frame, hash, forward, no correctness), and a Node server that
+ * only answers +PONG (the cost of the client-side reads and writes alone).
+ *
  * Client, proxy and servers share this machine's cores, so absolute figures are noisy; the ratio
  * from the same run and the proxy's CPU per request are what to compare. `redis-benchmark
  * --cluster` rounds its run time to steps of about 250 ms, so every run lasts several seconds:
@@ -85,6 +89,8 @@ async function main(): Promise<void> {
   const pongPort = o.proxyPort + 1;
   const pong = spawn(process.execPath, [path.resolve(here, 'pong-server.js'), String(pongPort)], { stdio: 'ignore' });
   const directPort = cluster.nodes[0].port;
+  const minimalPort = o.proxyPort + 2;
+  const minimal = spawn(process.execPath, [path.resolve(here, 'minimal-proxy.js'), String(minimalPort), String(directPort)], { stdio: 'inherit' });
   try {
     for (let i = 0; i < 100; i++) {
       try {
@@ -100,27 +106,42 @@ async function main(): Promise<void> {
       { test: 'set', pipeline: 16, requests: o.p16Requests },
       { test: 'get', pipeline: 16, requests: o.p16Requests },
     ];
-    const results = cases.map(() => ({ direct: [] as number[], proxy: [] as number[], cpuUs: [] as number[] }));
+    const results = cases.map(() => ({ direct: [] as number[], proxy: [] as number[], cpuUs: [] as number[], minimal: [] as number[], minimalCpuUs: [] as number[] }));
+    /** Runs one case against a proxy process; returns [rps, its CPU us per request]. */
+    const measure = async (pid: number, port: number, c: (typeof cases)[number]): Promise<[number, number]> => {
+      const before = cpuSeconds(pid);
+      const rps = await benchmark(port, false, c.test, c.pipeline, c.requests, o.clients);
+      return [rps, ((cpuSeconds(pid) - before) * 1e6) / c.requests];
+    };
     for (let round = 0; round < o.rounds; round++) {
       for (const [i, c] of cases.entries()) {
-        const order = round % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
+        const targets = c.pipeline === 1 ? ['direct', 'proxy', 'minimal'] : ['direct', 'proxy'];
+        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        const r = results[i];
         for (const target of order) {
           if (target === 'direct') {
             // redis-benchmark --cluster refuses a one-node cluster; that node holds every key anyway.
-            results[i].direct.push(await benchmark(directPort, o.masters > 1, c.test, c.pipeline, c.requests, o.clients));
+            r.direct.push(await benchmark(directPort, o.masters > 1, c.test, c.pipeline, c.requests, o.clients));
+          } else if (target === 'proxy') {
+            const [rps, cpu] = await measure(proxy.pid!, o.proxyPort, c);
+            r.proxy.push(rps);
+            r.cpuUs.push(cpu);
           } else {
-            const before = cpuSeconds(proxy.pid!);
-            results[i].proxy.push(await benchmark(o.proxyPort, false, c.test, c.pipeline, c.requests, o.clients));
-            results[i].cpuUs.push(((cpuSeconds(proxy.pid!) - before) * 1e6) / c.requests);
+            const [rps, cpu] = await measure(minimal.pid!, minimalPort, c);
+            r.minimal.push(rps);
+            r.minimalCpuUs.push(cpu);
           }
         }
-        console.log(`round ${round + 1} ${c.test.toUpperCase()} -P ${c.pipeline}: direct ${results[i].direct.at(-1)?.toFixed(0)} rps, slotgate ${results[i].proxy.at(-1)?.toFixed(0)} rps, ${results[i].cpuUs.at(-1)?.toFixed(2)} us CPU/request`);
+        const minimalNote = r.minimal.length > 0 ? `, minimal proxy ${r.minimal.at(-1)?.toFixed(0)} rps, ${r.minimalCpuUs.at(-1)?.toFixed(2)} us` : '';
+        console.log(`round ${round + 1} ${c.test.toUpperCase()} -P ${c.pipeline}: direct ${r.direct.at(-1)?.toFixed(0)} rps, slotgate ${r.proxy.at(-1)?.toFixed(0)} rps, ${r.cpuUs.at(-1)?.toFixed(2)} us CPU/request${minimalNote}`);
       }
     }
     const rows = cases.map((c, i) => {
-      const d = median(results[i].direct);
-      const p = median(results[i].proxy);
-      return `| ${c.test.toUpperCase()} | ${c.pipeline} | ${c.requests} | ${d.toFixed(0)} | ${p.toFixed(0)} | ${(p / d).toFixed(2)} | ${median(results[i].cpuUs).toFixed(2)} |`;
+      const r = results[i];
+      const d = median(r.direct);
+      const p = median(r.proxy);
+      const minimalCells = r.minimal.length > 0 ? `${(median(r.minimal) / d).toFixed(2)} | ${median(r.minimalCpuUs).toFixed(2)}` : ' | ';
+      return `| ${c.test.toUpperCase()} | ${c.pipeline} | ${c.requests} | ${d.toFixed(0)} | ${p.toFixed(0)} | ${(p / d).toFixed(2)} | ${median(r.cpuUs).toFixed(2)} | ${minimalCells} |`;
     });
     // The Node floor: a server that only reads requests and writes +PONG, measured the same way.
     const floor: string[] = [];
@@ -132,14 +153,14 @@ async function main(): Promise<void> {
         await benchmark(pongPort, false, 'ping_mbulk', pipeline, requests, o.clients);
         cpu.push(((cpuSeconds(pong.pid!) - before) * 1e6) / requests);
       }
-      floor.push(`| PING (Node floor: slotgate's socket I/O, no upstream) | ${pipeline} | ${requests} | | | | ${median(cpu).toFixed(2)} |`);
+      floor.push(`| PING (Node floor: slotgate's socket I/O, no upstream) | ${pipeline} | ${requests} | | | | ${median(cpu).toFixed(2)} | | |`);
     }
     const commit = await run('git', ['rev-parse', '--short', 'HEAD']).then((r) => r.stdout.trim()).catch(() => 'unknown');
     const table = [
       `### ${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ${o.masters} masters, ${o.clients} clients, 64-byte values, medians of ${o.rounds} alternating rounds`,
       '',
-      '| test | -P | requests | direct cluster rps | slotgate rps | slotgate/direct | slotgate CPU us/request |',
-      '|---|---|---|---|---|---|---|',
+      '| test | -P | requests | direct cluster rps | slotgate rps | slotgate/direct | slotgate CPU us/request | minimal proxy/direct | minimal proxy CPU us/request |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       ...floor,
       '',
@@ -161,6 +182,7 @@ async function main(): Promise<void> {
   } finally {
     proxy.kill('SIGTERM');
     pong.kill('SIGTERM');
+    minimal.kill('SIGTERM');
     await cluster.stop();
   }
 }
