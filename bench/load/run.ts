@@ -7,9 +7,10 @@
  *
  * `--masters 1` measures slotgate in front of a single node owning every slot (one link).
  *
- * Two references run in the same rounds: at -P 1 a minimal Node proxy (bench/load/minimal-proxy.ts,
- * the least any Node proxy must do: frame, hash, forward, no correctness), and a Node server that
- * only answers +PONG (the cost of the client-side reads and writes alone).
+ * Two references are measured in the same run: a minimal Node proxy (bench/load/minimal-proxy.ts,
+ * the least any Node proxy must do: frame, hash, forward, reorder; none of the correctness),
+ * alternating with slotgate and the cluster, and a Node server that only answers +PONG (the cost
+ * of the client-side reads and writes alone).
  *
  * Client, proxy and servers share this machine's cores, so absolute figures are noisy; the ratio
  * from the same run and the proxy's CPU per request are what to compare. `redis-benchmark
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     };
     for (let round = 0; round < o.rounds; round++) {
       for (const [i, c] of cases.entries()) {
-        const targets = c.pipeline === 1 ? ['direct', 'proxy', 'minimal'] : ['direct', 'proxy'];
+        const targets = ['direct', 'proxy', 'minimal'];
         const order = round % 2 === 0 ? targets : [...targets].reverse();
         const r = results[i];
         for (const target of order) {
@@ -132,16 +133,19 @@ async function main(): Promise<void> {
             r.minimalCpuUs.push(cpu);
           }
         }
-        const minimalNote = r.minimal.length > 0 ? `, minimal proxy ${r.minimal.at(-1)?.toFixed(0)} rps, ${r.minimalCpuUs.at(-1)?.toFixed(2)} us` : '';
-        console.log(`round ${round + 1} ${c.test.toUpperCase()} -P ${c.pipeline}: direct ${r.direct.at(-1)?.toFixed(0)} rps, slotgate ${r.proxy.at(-1)?.toFixed(0)} rps, ${r.cpuUs.at(-1)?.toFixed(2)} us CPU/request${minimalNote}`);
+        console.log(
+          `round ${round + 1} ${c.test.toUpperCase()} -P ${c.pipeline}: direct ${r.direct.at(-1)?.toFixed(0)} rps, ` +
+            `slotgate ${r.proxy.at(-1)?.toFixed(0)} rps ${r.cpuUs.at(-1)?.toFixed(2)} us CPU/request, ` +
+            `minimal proxy ${r.minimal.at(-1)?.toFixed(0)} rps ${r.minimalCpuUs.at(-1)?.toFixed(2)} us`,
+        );
       }
     }
     const rows = cases.map((c, i) => {
       const r = results[i];
       const d = median(r.direct);
       const p = median(r.proxy);
-      const minimalCells = r.minimal.length > 0 ? `${(median(r.minimal) / d).toFixed(2)} | ${median(r.minimalCpuUs).toFixed(2)}` : ' | ';
-      return `| ${c.test.toUpperCase()} | ${c.pipeline} | ${c.requests} | ${d.toFixed(0)} | ${p.toFixed(0)} | ${(p / d).toFixed(2)} | ${median(r.cpuUs).toFixed(2)} | ${minimalCells} |`;
+      const m = median(r.minimal);
+      return `| ${c.test.toUpperCase()} | ${c.pipeline} | ${c.requests} | ${d.toFixed(0)} | ${p.toFixed(0)} | ${(p / d).toFixed(2)} | ${median(r.cpuUs).toFixed(2)} | ${(m / d).toFixed(2)} | ${median(r.minimalCpuUs).toFixed(2)} |`;
     });
     // The Node floor: a server that only reads requests and writes +PONG, measured the same way.
     const floor: string[] = [];
