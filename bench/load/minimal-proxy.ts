@@ -1,15 +1,15 @@
 /**
  * The least a Node proxy in front of a Redis Cluster can do, measured as a lower bound for
- * slotgate. It frames requests, hashes the key (the second argument) to its slot, appends the
- * request to its master's link (one pipelined connection per master, written once per
- * event-loop turn), puts each reply in its place among the client's outstanding requests, and
- * writes them all in one write once every one is answered. It uses slotgate's own socket I/O
- * (shared read buffer, read slabs, direct writes).
+ * slotgate. It frames requests and replies (with slotgate's scanners), hashes the key (the second
+ * argument) to its slot, appends the request to its master's link (one pipelined connection per
+ * master, written once per event-loop turn), puts each reply in its place among the client's
+ * outstanding requests, and writes them all in one write once every one is answered. It uses
+ * slotgate's own socket I/O (shared read buffer, read slabs, direct writes).
  *
  * It is NOT a proxy to use: it waits for all of a client's outstanding requests before writing
- * (fine for redis-benchmark, which waits for its whole pipeline), and has no redirects, errors,
- * reconnects, limits or partial frames. Whatever slotgate spends above this is the cost of being
- * correct.
+ * (fine for redis-benchmark, which waits for its whole pipeline), and has no command table,
+ * redirects, errors, reconnects or limits. Whatever slotgate spends above this is the cost of
+ * being correct.
  *
  *   node dist/bench/load/minimal-proxy.js PORT SEED_PORT
  */
@@ -19,40 +19,13 @@ import { socketFd, writeToSocket } from '../../src/net/direct-write.js';
 import { slotOfKey, SLOT_COUNT } from '../../src/cluster/key-slot.js';
 import { TopologySource } from '../../src/cluster/topology-source.js';
 import { ReadSlabs } from '../../src/util/read-slabs.js';
+import { RequestScanner, type RequestSink } from '../../src/resp/request-scanner.js';
+import { ReplyScanner, type ReplySink } from '../../src/resp/reply-scanner.js';
 
-interface Client {
-  socket: net.Socket;
-  fd: number;
-  /** Replies of the outstanding requests, in request order (null: not answered yet). */
-  replies: (Buffer | null)[];
-  answered: number;
-}
-
-function answer(client: Client, index: number, reply: Buffer): void {
-  client.replies[index] = reply;
-  if (++client.answered < client.replies.length) return;
-  const out = client.replies.length === 1 ? reply : Buffer.concat(client.replies as Buffer[]);
-  client.replies.length = 0;
-  client.answered = 0;
-  writeToSocket(client.socket, client.fd, out);
-}
-
-/** End of the RESP frame starting at `i` (bulk strings, arrays of them, one-line replies); -1 if incomplete. */
-function frameEnd(buf: Buffer, i: number): number {
-  const lineEnd = buf.indexOf(10, i) + 1;
-  if (lineEnd === 0) return -1;
-  const type = buf[i];
-  if (type !== 0x24 && type !== 0x2a) return lineEnd;
-  if (buf[i + 1] === 0x2d) return lineEnd; // $-1 / *-1
-  let n = 0;
-  for (let k = i + 1; buf[k] !== 13; k++) n = n * 10 + buf[k] - 48;
-  if (type === 0x24) return lineEnd + n + 2 <= buf.length ? lineEnd + n + 2 : -1;
-  let end = lineEnd;
-  for (let m = 0; m < n && end >= 0; m++) end = frameEnd(buf, end);
-  return end;
-}
+const NO_LIMIT = { maxBulkLen: 512 * 1024 * 1024, maxArgs: 1024 * 1024, maxBuffered: 1024 * 1024 * 1024 };
 
 const links: Link[] = [];
+const linkOfSlot: Link[] = new Array<Link>(SLOT_COUNT);
 let flushScheduled = false;
 
 function flushLinks(): void {
@@ -60,31 +33,73 @@ function flushLinks(): void {
   for (const link of links) link.flush();
 }
 
-class Link {
+class Client implements RequestSink {
+  readonly socket: net.Socket;
+  private readonly fd: number;
+  /** Replies of the outstanding requests, in request order (null: not answered yet). */
+  private readonly replies: (Buffer | null)[] = [];
+  private answered = 0;
+
+  constructor(accepted: net.Socket) {
+    const scanner = new RequestScanner(this, NO_LIMIT, { transientInput: true });
+    this.socket = takeOverAccepted(accepted, (chunk) => scanner.feed(chunk));
+    this.fd = socketFd(this.socket);
+    this.socket.setNoDelay(true);
+    this.socket.on('error', () => {});
+  }
+
+  onRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+    const slot = argc > 1 ? slotOfKey(buf, args[2], args[3]) : 0;
+    linkOfSlot[slot].send(this, this.replies.push(null) - 1, buf, start, end);
+  }
+
+  onProtocolError(): void {
+    this.socket.destroy();
+  }
+
+  acceptsRequests(): boolean {
+    return true;
+  }
+
+  answer(index: number, reply: Buffer): void {
+    this.replies[index] = reply;
+    if (++this.answered < this.replies.length) return;
+    const out = this.replies.length === 1 ? reply : Buffer.concat(this.replies as Buffer[]);
+    this.replies.length = 0;
+    this.answered = 0;
+    writeToSocket(this.socket, this.fd, out);
+  }
+}
+
+class Link implements ReplySink {
   private readonly out = Buffer.allocUnsafe(1 << 20);
   private outLength = 0;
   private readonly waiting: Client[] = [];
   private readonly waitingIndex: number[] = [];
   private waitingHead = 0;
   private readonly slabs = new ReadSlabs();
-  /** The start of a reply the last read cut off. */
-  private partial: Buffer | null = null;
+  private readonly scanner = new ReplyScanner(this);
   private readonly socket: net.Socket;
   private fd = -1;
 
   constructor(host: string, port: number) {
-    const onread = { buffer: () => this.slabs.next(), callback: (n: number) => this.onReplies(this.slabs.took(n)) };
+    const onread = {
+      buffer: () => this.slabs.next(),
+      callback: (n: number) => {
+        this.scanner.feed(this.slabs.took(n));
+        return true;
+      },
+    };
     this.socket = net.connect({ host, port, onread });
     this.socket.setNoDelay(true);
     this.socket.on('connect', () => (this.fd = socketFd(this.socket)));
   }
 
-  send(client: Client, buf: Buffer, start: number, end: number): void {
+  send(client: Client, index: number, buf: Buffer, start: number, end: number): void {
     buf.copy(this.out, this.outLength, start, end);
     this.outLength += end - start;
     this.waiting.push(client);
-    this.waitingIndex.push(client.replies.length);
-    client.replies.push(null);
+    this.waitingIndex.push(index);
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flushLinks);
@@ -97,58 +112,28 @@ class Link {
     this.outLength = 0;
   }
 
-  private onReplies(read: Buffer): boolean {
-    const input = this.partial === null ? read : Buffer.concat([this.partial, read]);
-    this.partial = null;
-    for (let i = 0; i < input.length; ) {
-      const end = frameEnd(input, i);
-      if (end < 0) {
-        this.partial = input.subarray(i);
-        break;
-      }
-      const k = this.waitingHead++;
-      answer(this.waiting[k], this.waitingIndex[k], input.subarray(i, end));
-      i = end;
-    }
+  onReply(buf: Buffer, start: number, end: number): void {
+    const k = this.waitingHead++;
+    this.waiting[k].answer(this.waitingIndex[k], buf.subarray(start, end));
     if (this.waitingHead > 4096) {
       this.waiting.splice(0, this.waitingHead);
       this.waitingIndex.splice(0, this.waitingHead);
       this.waitingHead = 0;
     }
-    return true;
+  }
+
+  onReplyProtocolError(message: string): void {
+    throw new Error(`node sent bad RESP: ${message}`);
   }
 }
 
 const port = Number(process.argv[2]);
 const seedPort = Number(process.argv[3]);
 const { view } = await new TopologySource([`127.0.0.1:${seedPort}`], {}, 2000).fetch([]);
-const linkOfSlot: Link[] = new Array<Link>(SLOT_COUNT);
 for (const shard of view.shards) {
   const link = new Link(shard.master.host, shard.master.port);
   links.push(link);
   for (const [from, to] of shard.ranges) linkOfSlot.fill(link, from, to + 1);
 }
 
-net
-  .createServer({ pauseOnConnect: true }, (accepted) => {
-    const client: Client = { socket: accepted, fd: -1, replies: [], answered: 0 };
-    client.socket = takeOverAccepted(accepted, (chunk) => {
-      for (let frame = 0; frame < chunk.length; ) {
-        const end = frameEnd(chunk, frame);
-        // *N\r\n $len\r\n name\r\n $len\r\n key\r\n: the key is the second argument
-        let i = chunk.indexOf(10, frame) + 1;
-        i = chunk.indexOf(10, i) + 1;
-        i = chunk.indexOf(10, i) + 1;
-        let keyLength = 0;
-        let k = i + 1;
-        for (; chunk[k] !== 13; k++) keyLength = keyLength * 10 + chunk[k] - 48;
-        const keyStart = k + 2;
-        linkOfSlot[slotOfKey(chunk, keyStart, keyStart + keyLength)].send(client, chunk, frame, end);
-        frame = end;
-      }
-    });
-    client.fd = socketFd(client.socket);
-    client.socket.setNoDelay(true);
-    client.socket.on('error', () => {});
-  })
-  .listen(port, '127.0.0.1');
+net.createServer({ pauseOnConnect: true }, (accepted) => new Client(accepted)).listen(port, '127.0.0.1');

@@ -114,9 +114,9 @@ async function main(): Promise<void> {
       const rps = await benchmark(port, false, c.test, c.pipeline, c.requests, o.clients);
       return [rps, ((cpuSeconds(pid) - before) * 1e6) / c.requests];
     };
+    const targets = ['direct', 'proxy', 'minimal'];
     for (let round = 0; round < o.rounds; round++) {
       for (const [i, c] of cases.entries()) {
-        const targets = ['direct', 'proxy', 'minimal'];
         const order = round % 2 === 0 ? targets : [...targets].reverse();
         const r = results[i];
         for (const target of order) {
