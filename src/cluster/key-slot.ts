@@ -12,27 +12,28 @@ for (let i = 0; i < 256; i++) {
 /**
  * The slot of the key stored in buf[start, end), read in place (no copy, no string). When the key
  * holds a `{` followed later by a `}` with at least one byte between them, only those bytes count.
+ * One pass: the CRC runs while looking for the `{`, and starts over on the tag only if there is
+ * one (keys rarely have tags; a separate search pass cost a third of the time).
  */
 export function slotOfKey(buf: Uint8Array, start: number, end: number): number {
-  let from = start;
-  let to = end;
-  for (let i = start; i < end; i++) {
-    if (buf[i] === 0x7b) {
-      for (let j = i + 1; j < end; j++) {
-        if (buf[j] === 0x7d) {
-          if (j > i + 1) {
-            from = i + 1;
-            to = j;
-          }
-          break;
-        }
-      }
-      break;
-    }
-  }
   let crc = 0;
-  for (let i = from; i < to; i++) crc = ((crc << 8) & 0xff00) ^ TABLE[((crc >> 8) ^ buf[i]) & 0xff];
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c === 0x7b) {
+      let close = i + 1;
+      while (close < end && buf[close] !== 0x7d) close++;
+      if (close < end && close > i + 1) return crc16From(0, buf, i + 1, close) & (SLOT_COUNT - 1);
+      return crc16From(crc, buf, i, end) & (SLOT_COUNT - 1);
+    }
+    crc = ((crc << 8) & 0xff00) ^ TABLE[((crc >> 8) ^ c) & 0xff];
+  }
   return crc & (SLOT_COUNT - 1);
+}
+
+/** Continues a CRC16 (XMODEM) over buf[start, end). */
+function crc16From(crc: number, buf: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xff00) ^ TABLE[((crc >> 8) ^ buf[i]) & 0xff];
+  return crc;
 }
 
 /** The slot of a key given as a string (UTF-8) or buffer. */
