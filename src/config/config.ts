@@ -33,4 +33,11 @@ export interface SlotgateConfig {
   clientMaxPending: number;
   /** Most client connections at once (then `-ERR max number of clients reached`). */
   maxClients: number;
+  /** Multi-key commands (MGET, MSET, DEL, ...) across slots: `split` per slot and merge, or `reject` with CROSSSLOT. */
+  crossSlot: 'split' | 'reject';
+  /** Lets administrative commands (CONFIG SET, ACL SETUSER, BGSAVE, ...) through, broadcast to every master. */
+  adminCommands: boolean;
+  /** Address slotgate reports to cluster-aware clients (CLUSTER SLOTS/SHARDS/NODES); default: the address the client connected to. */
+  announceHost?: string;
+  announcePort?: number;
 }

@@ -29,6 +29,8 @@ export interface OptionSpec {
   max?: number;
   /** Allowed values of a string option. */
   choices?: readonly string[];
+  /** Changeable while running with `PROXY CONFIG SET`. */
+  runtime?: boolean;
   /** Extra check of each string (or list item); returns an error message or undefined. */
   check?: (value: string) => string | undefined;
 }
@@ -91,6 +93,7 @@ const TABLE = [
     type: 'duration',
     default: 5000,
     min: 1,
+    runtime: true,
     description: 'Deadline of one request at the nodes, redirects and retries included',
   },
   {
@@ -107,9 +110,10 @@ const TABLE = [
     type: 'number',
     default: 5,
     min: 0,
+    runtime: true,
     description: 'MOVED/ASK hops allowed for one request before the client gets an error',
   },
-  { name: 'log-level', field: 'logLevel', type: 'string', default: 'info', choices: LOG_LEVELS, description: 'Log level' },
+  { name: 'log-level', field: 'logLevel', type: 'string', default: 'info', choices: LOG_LEVELS, runtime: true, description: 'Log level' },
   {
     name: 'proto-max-bulk-len',
     field: 'protoMaxBulkLen',
@@ -133,9 +137,41 @@ const TABLE = [
     type: 'number',
     default: 10000,
     min: 1,
+    runtime: true,
     description: 'Requests one client may have in flight before slotgate stops reading from it',
   },
-  { name: 'max-clients', field: 'maxClients', type: 'number', default: 10000, min: 1, description: 'Most client connections at once' },
+  { name: 'max-clients', field: 'maxClients', type: 'number', default: 10000, min: 1, runtime: true, description: 'Most client connections at once' },
+  {
+    name: 'cross-slot',
+    field: 'crossSlot',
+    type: 'string',
+    default: 'split',
+    choices: ['split', 'reject'],
+    runtime: true,
+    description: 'MGET/MSET/DEL/EXISTS/UNLINK/TOUCH across slots: split per slot and merge, or reject with CROSSSLOT',
+  },
+  {
+    name: 'admin-commands',
+    field: 'adminCommands',
+    type: 'boolean',
+    default: false,
+    runtime: true,
+    description: 'Allow administrative commands (CONFIG SET, ACL SETUSER, BGSAVE, SLOWLOG RESET...), broadcast to every master',
+  },
+  {
+    name: 'announce-host',
+    field: 'announceHost',
+    type: 'string',
+    description: 'Host slotgate gives cluster-aware clients in CLUSTER SLOTS/SHARDS/NODES (default: the address they connected to)',
+  },
+  {
+    name: 'announce-port',
+    field: 'announcePort',
+    type: 'number',
+    min: 1,
+    max: 65535,
+    description: 'Port slotgate gives cluster-aware clients (e.g. the NodePort; default: the port they connected to)',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 // Compile-time guard: adding a field to SlotgateConfig without an option here fails `tsc`.

@@ -7,16 +7,43 @@ export interface ClientContext {
   libVersion: string;
   /** False until AUTH succeeds when a proxy password is configured. */
   authenticated: boolean;
+  /** The slotgate address this client connected to (what it can reach slotgate by). */
+  readonly localAddress: string;
+  readonly localPort: number;
   readonly server: ServerContext;
   /** Close this client once the reply being built has been written (QUIT). */
   closeAfterReply(): void;
 }
 
-/** Proxy-wide facts local commands need. */
+/** One line of PROXY CONFIG GET: an option's name and its value as text. */
+export interface OptionView {
+  name: string;
+  value: string;
+  runtime: boolean;
+}
+
+/** Proxy-wide facts and controls local commands need. */
 export interface ServerContext {
   readonly requirepass: string | undefined;
   /** Version of the Redis nodes behind slotgate (HELLO reports it). */
   readonly redisVersion: string;
+  readonly clientCount: number;
+  /** The RESP port slotgate listens on. */
+  readonly port: number;
+  /** Slots served by a known master. */
+  readonly coveredSlots: number;
+  readonly announceHost: string | undefined;
+  readonly announcePort: number | undefined;
   /** Lines for `PROXY INFO`, in INFO format. */
   proxyInfo(): string;
+  /** Every option with its current value (secrets redacted). */
+  options(): OptionView[];
+  /** Changes a runtime option; returns an error message when it cannot. */
+  setOption(name: string, value: string): string | null;
+  /** One line per client, in CLIENT LIST format. */
+  clientList(): string;
+  /** The masters, their slots and links, in text. */
+  clusterDescription(): string;
+  /** Each command with what slotgate does with it: [name, policy, detail]. */
+  routingTable(names: string[]): [string, string, string][];
 }

@@ -1,9 +1,23 @@
 import { errorReply } from '../resp/encode.js';
 import { CROSS_SLOT, findSlot } from './commands/key-finder.js';
 import type { CommandSpec, CommandTable } from './commands/table.js';
+import type { LocalHandler } from './commands/local-handlers.js';
+import type { ClusterHandler } from './commands/cluster-wide.js';
+import { ClusterDownError, ClusterOps } from './fanout/cluster-ops.js';
+import { Gather } from './fanout/gather.js';
+import { merge, mergeOrderedArray } from './fanout/merge.js';
+import { encodeGroup, hasWholeGroups, planSplit } from './fanout/split.js';
 import { Request } from './request.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
+
+/** The settings dispatch reads on every request (changeable at run time with PROXY CONFIG SET). */
+export interface DispatchSettings {
+  crossSlot: 'split' | 'reject';
+  adminCommands: boolean;
+}
+
+const NO_BYTES = Buffer.alloc(0);
 
 const NOAUTH = errorReply('NOAUTH Authentication required.');
 const CROSSSLOT = errorReply("CROSSSLOT Keys in request don't hash to the same slot");
@@ -13,10 +27,15 @@ const CROSSSLOT = errorReply("CROSSSLOT Keys in request don't hash to the same s
  * refuse it, or forward its original bytes to the master of its keys' slot.
  */
 export class Dispatcher {
+  private readonly ops: ClusterOps;
+
   constructor(
     public table: CommandTable,
     private readonly router: Router,
-  ) {}
+    private readonly settings: DispatchSettings,
+  ) {
+    this.ops = new ClusterOps(router);
+  }
 
   dispatch(session: Session, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
     const top = this.table.lookup(buf, args[0], args[1]);
@@ -34,20 +53,58 @@ export class Dispatcher {
     const early = this.precheck(session, spec, buf, argc, args);
     if (early !== null) return session.enqueue(Request.answered(session, early));
 
-    if (spec.policy === 'forward') {
-      const slot = findSlot(spec, buf, argc, args);
-      if (slot === CROSS_SLOT) return session.enqueue(Request.answered(session, CROSSSLOT));
-      const request = new Request(session, buf, start, end, slot);
-      session.enqueue(request);
-      this.router.route(request);
-      return;
+    switch (spec.policy) {
+      case 'forward':
+      case 'split': {
+        const slot = findSlot(spec, buf, argc, args);
+        if (slot === CROSS_SLOT) {
+          if (spec.policy === 'split' && this.settings.crossSlot === 'split') return this.split(session, spec, buf, argc, args);
+          return session.enqueue(Request.answered(session, CROSSSLOT));
+        }
+        const request = new Request(session, buf, start, end, slot);
+        session.enqueue(request);
+        this.router.route(request);
+        return;
+      }
+      case 'local':
+        return session.enqueue(Request.answered(session, (spec.handler as LocalHandler)(session, argv(buf, argc, args))));
+      case 'admin':
+        if (!this.settings.adminCommands) return session.enqueue(Request.answered(session, refusal(spec)));
+        return this.runOnCluster(session, spec, argv(buf, argc, args));
+      case 'cluster':
+        return this.runOnCluster(session, spec, argv(buf, argc, args));
+      default:
+        return session.enqueue(Request.answered(session, refusal(spec)));
     }
-    if (spec.policy === 'local' && spec.handler !== null) {
-      const argv: Buffer[] = [];
-      for (let i = 0; i < argc; i++) argv.push(Buffer.from(buf.subarray(args[i * 2], args[i * 2 + 1])));
-      return session.enqueue(Request.answered(session, spec.handler(session, argv)));
+  }
+
+  /**
+   * A multi-key command across slots: one sub-command per slot (those for the same node go out
+   * in the same write, the link's), the client's reply merged once all are in.
+   */
+  private split(session: Session, spec: CommandSpec, buf: Buffer, argc: number, args: Int32Array): void {
+    if (!hasWholeGroups(spec, argc)) {
+      return session.enqueue(Request.answered(session, errorReply(`ERR wrong number of arguments for '${spec.name}' command`)));
     }
-    session.enqueue(Request.answered(session, refusal(spec)));
+    const plan = planSplit(spec, buf, argc, args);
+    const parent = new Request(session, NO_BYTES, 0, 0, -1);
+    session.enqueue(parent);
+    const kind = spec.merge ?? 'all-ok';
+    const gather = new Gather(session.id, session.batch, plan.slots.length, (replies) => {
+      const reply = kind === 'ordered-array' ? mergeOrderedArray(replies, plan) : merge(kind, replies);
+      parent.complete(reply, 0, reply.length);
+    });
+    for (let g = 0; g < plan.slots.length; g++) this.router.route(gather.child(g, encodeGroup(plan, g, buf, args), plan.slots[g]));
+  }
+
+  /** A command answered by asking the cluster: its place in the reply order is kept meanwhile. */
+  private runOnCluster(session: Session, spec: CommandSpec, args: Buffer[]): void {
+    const parent = new Request(session, NO_BYTES, 0, 0, -1);
+    session.enqueue(parent);
+    (spec.cluster as ClusterHandler)(this.ops, session, args).then(
+      (reply) => parent.complete(reply, 0, reply.length),
+      (error: Error) => parent.fail(error instanceof ClusterDownError ? errorReply(error.message) : errorReply(`ERR slotgate: ${error.message}`)),
+    );
   }
 
   /** Arity, authentication and connection-state checks, in Redis' order; null when the request may go on. */
@@ -63,8 +120,18 @@ export class Dispatcher {
   }
 }
 
+/** The request's arguments as buffers of their own (the read buffer is reused). */
+function argv(buf: Buffer, argc: number, args: Int32Array): Buffer[] {
+  const list: Buffer[] = [];
+  for (let i = 0; i < argc; i++) list.push(Buffer.from(buf.subarray(args[i * 2], args[i * 2 + 1])));
+  return list;
+}
+
 function refusal(spec: CommandSpec): Buffer {
   const name = spec.name.replace('|', ' ').toUpperCase();
+  if (spec.policy === 'admin') {
+    return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (then sent to every master)`);
+  }
   if (spec.policy === 'private') {
     return errorReply(`ERR slotgate: ${name} needs a dedicated node connection, which slotgate does not support yet`);
   }

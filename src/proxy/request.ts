@@ -18,7 +18,8 @@ export interface ReplyTarget {
  * copy (`keepBytes`) while it waits for a node.
  */
 export class Request implements PendingReply {
-  readonly retryable = true;
+  /** False for requests aimed at one particular node (whole-cluster fan-outs): never redirected or re-routed. */
+  retryable = true;
   /** Next request of the same client, in arrival order. */
   next: Request | null = null;
   replyBuf: Buffer | null = null;

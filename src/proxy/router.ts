@@ -54,6 +54,8 @@ export class Router implements LinkEvents {
   private stopped = false;
   /** Why the last refresh failed (cleared by a successful one), told to clients that time out for it. */
   private lastRefreshError: string | null = null;
+  /** Date.now() of the last successful refresh (0: none yet). */
+  lastRefreshAt = 0;
   /** Slots served by some master in the current map. */
   coveredSlots = 0;
   /** Increases on every topology change applied. */
@@ -91,6 +93,54 @@ export class Router implements LinkEvents {
   /** The current masters, to ask first for topology or server facts. */
   masterNodes(): NodeAddress[] {
     return this.masters.map((m) => ({ host: m.host, port: m.port }));
+  }
+
+  /** The current masters, in topology order (whole-cluster commands go to each). */
+  currentMasters(): readonly ClusterNode[] {
+    return this.masters;
+  }
+
+  /** Resolves once some master is known (refreshing first if none is), or false if none is found. */
+  async mastersKnown(): Promise<boolean> {
+    if (this.masters.length === 0) await this.refresh('no-masters');
+    return this.masters.length > 0;
+  }
+
+  /** The master serving `slot` in the current map, if any. */
+  ownerOf(slot: number): ClusterNode | null {
+    return this.slots[slot];
+  }
+
+  /** Sends a request to one particular node: never redirected or re-routed (its answer is about that node). */
+  sendTo(node: ClusterNode, request: Request): void {
+    request.retryable = false;
+    if (request.deadline === 0) request.deadline = clock.now + this.options.requestTimeoutMs;
+    node.linkFor(request.client.id).send(request, request.buf, request.start, request.end);
+  }
+
+  /** The slot map in text (PROXY CLUSTER): each master, its slot ranges, its links. */
+  describe(): string {
+    const ranges = new Map<ClusterNode, string[]>();
+    let from = 0;
+    for (let s = 1; s <= SLOT_COUNT; s++) {
+      if (s < SLOT_COUNT && this.slots[s] === this.slots[from]) continue;
+      const node = this.slots[from];
+      if (node !== null) {
+        const list = ranges.get(node) ?? [];
+        list.push(from === s - 1 ? `${from}` : `${from}-${s - 1}`);
+        ranges.set(node, list);
+      }
+      from = s;
+    }
+    const ago = this.lastRefreshAt === 0 ? -1 : Date.now() - this.lastRefreshAt;
+    const lines = [
+      `epoch:${this.epoch} covered_slots:${this.coveredSlots} last_refresh_ms_ago:${ago} last_refresh_error:${this.lastRefreshError ?? ''}`,
+    ];
+    for (const node of this.masters) {
+      const links = node.links.map((l) => l.status).join(',');
+      lines.push(`${node.address} master slots=${(ranges.get(node) ?? []).join(',')} links=${links} in_flight=${node.inFlight}`);
+    }
+    return lines.join('\n') + '\n';
   }
 
   /** Sends a client request to the master of its slot (keyless: a master chosen by client). */
@@ -231,6 +281,7 @@ export class Router implements LinkEvents {
       if (this.stopped) return;
       this.apply(view, from, reason);
       this.lastRefreshError = null;
+      this.lastRefreshAt = Date.now();
     } catch (error) {
       this.stats.refreshFailures++;
       this.lastRefreshError = (error as Error).message;

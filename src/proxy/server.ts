@@ -6,7 +6,12 @@ import { parseCommandReply } from './commands/command-info.js';
 import { CommandTable, fallbackCommandTable } from './commands/table.js';
 import { useClock } from '../util/coarse-clock.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { ServerContext } from './client-context.js';
+import type { OptionView, ServerContext } from './client-context.js';
+import { OPTIONS } from '../config/schema.js';
+import { coerceValue, formatValue } from '../config/values.js';
+import { REDACTED } from '../config/redact.js';
+import type { SessionLimits } from './session.js';
+import type { RouterOptions } from './router.js';
 import { Dispatcher } from './dispatcher.js';
 import { Router } from './router.js';
 import { Session } from './session.js';
@@ -27,6 +32,9 @@ export class ProxyServer implements ServerContext {
   private readonly source: TopologySource;
   private nextClientId = 1;
   private releaseClock: (() => void) | null = null;
+  /** Shared by every session, so PROXY CONFIG SET reaches them all. */
+  private readonly limits: SessionLimits;
+  private readonly routerOptions: RouterOptions;
   redisVersion = '7.0.0';
   totalConnections = 0;
   rejectedConnections = 0;
@@ -37,18 +45,21 @@ export class ProxyServer implements ServerContext {
   ) {
     const credentials = { user: config.backendUser, password: config.backendPassword };
     this.source = new TopologySource(config.seeds, credentials, config.connectTimeoutMs);
-    this.router = new Router(
-      this.source,
-      {
-        connectionsPerNode: config.connectionsPerNode,
-        requestTimeoutMs: config.requestTimeoutMs,
-        refreshIntervalMs: config.refreshIntervalMs,
-        maxRedirects: config.maxRedirects,
-        link: { connectTimeoutMs: config.connectTimeoutMs, credentials },
-      },
-      log,
-    );
-    this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router);
+    this.routerOptions = {
+      connectionsPerNode: config.connectionsPerNode,
+      requestTimeoutMs: config.requestTimeoutMs,
+      refreshIntervalMs: config.refreshIntervalMs,
+      maxRedirects: config.maxRedirects,
+      link: { connectTimeoutMs: config.connectTimeoutMs, credentials },
+    };
+    this.router = new Router(this.source, this.routerOptions, log);
+    this.limits = {
+      maxBulkLen: config.protoMaxBulkLen,
+      maxArgs: config.maxArgs,
+      queryBufferLimit: config.clientQueryBufferLimit,
+      maxPending: config.clientMaxPending,
+    };
+    this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router, config);
     // Sessions take accepted connections over before reading from them (see takeOverAccepted).
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
   }
@@ -124,12 +135,7 @@ export class ProxyServer implements ServerContext {
       socket,
       this,
       this.dispatcher,
-      {
-        maxBulkLen: this.config.protoMaxBulkLen,
-        maxArgs: this.config.maxArgs,
-        queryBufferLimit: this.config.clientQueryBufferLimit,
-        maxPending: this.config.clientMaxPending,
-      },
+      this.limits,
       (s) => this.sessions.delete(s),
     );
   }
@@ -155,8 +161,8 @@ export class ProxyServer implements ServerContext {
       `total_connections_received:${this.totalConnections}`,
       `rejected_connections:${this.rejectedConnections}`,
       `command_table:${this.dispatcher.table.source}`,
-      '',
-      '# Cluster',
+      `cross_slot:${this.config.crossSlot}`,
+      `admin_commands:${this.config.adminCommands ? 'yes' : 'no'}`,
       `topology_epoch:${this.router.epoch}`,
       `covered_slots:${this.router.coveredSlots}`,
       `masters:${this.router.masterAddresses().join(',')}`,
@@ -170,6 +176,62 @@ export class ProxyServer implements ServerContext {
       `topology_refresh_failures:${s.refreshFailures}`,
     ];
     return lines.join('\r\n') + '\r\n';
+  }
+
+  get coveredSlots(): number {
+    return this.router.coveredSlots;
+  }
+
+  get announceHost(): string | undefined {
+    return this.config.announceHost;
+  }
+
+  get announcePort(): number | undefined {
+    return this.config.announcePort;
+  }
+
+  options(): OptionView[] {
+    const config = this.config as unknown as Record<string, unknown>;
+    return OPTIONS.map((spec) => {
+      const value = config[spec.field];
+      let text = '';
+      if (value !== undefined) text = spec.secret ? REDACTED : String(formatValue(spec, value as never));
+      return { name: spec.name, value: text, runtime: spec.runtime === true };
+    });
+  }
+
+  setOption(name: string, value: string): string | null {
+    const spec = OPTIONS.find((o) => o.name === name);
+    if (spec === undefined) return `Unknown option '${name}'`;
+    if (spec.runtime !== true) return `'${name}' cannot be changed while running (restart with the new value)`;
+    const coerced = coerceValue(spec, value);
+    if (!coerced.ok) return `Invalid value for '${name}': ${coerced.error}`;
+    (this.config as unknown as Record<string, unknown>)[spec.field] = coerced.value;
+    // Options read where they are used (cross-slot, admin-commands, max-clients) need nothing more.
+    const config = this.config;
+    this.limits.maxPending = config.clientMaxPending;
+    this.routerOptions.maxRedirects = config.maxRedirects;
+    this.routerOptions.requestTimeoutMs = config.requestTimeoutMs;
+    this.log.level = config.logLevel;
+    this.log.info({ option: name, value: coerced.value }, 'option changed');
+    return null;
+  }
+
+  clientList(): string {
+    const now = Date.now();
+    return [...this.sessions].map((s) => s.describe(now) + '\n').join('');
+  }
+
+  clusterDescription(): string {
+    return this.router.describe();
+  }
+
+  routingTable(names: string[]): [string, string, string][] {
+    const rows: [string, string, string][] = [];
+    for (const spec of this.dispatcher.table.all()) {
+      if (names.length === 0 || names.includes(spec.name)) rows.push([spec.name, spec.policy, spec.detail]);
+    }
+    return rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   }
 
   /** Stops listening, closes clients and node links. */

@@ -51,6 +51,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private closed = false;
   private pausedForPending = false;
   private pausedForOutput = false;
+  private readonly connectedAt = Date.now();
 
   /** `accepted` comes from a `pauseOnConnect` server; the session takes its connection over. */
   constructor(
@@ -184,6 +185,25 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     if (this.closed || !this.acceptsRequests()) return;
     this.scanner.resume();
     if (this.acceptsRequests()) this.socket.resume();
+  }
+
+  get localAddress(): string {
+    return this.socket.localAddress ?? '127.0.0.1';
+  }
+
+  get localPort(): number {
+    return this.socket.localPort ?? this.server.port;
+  }
+
+  /** This client in CLIENT LIST format. */
+  describe(now: number): string {
+    const s = this.socket;
+    const age = Math.floor((now - this.connectedAt) / 1000);
+    return (
+      `id=${this.id} addr=${s.remoteAddress}:${s.remotePort} laddr=${s.localAddress}:${s.localPort} fd=${this.fd} ` +
+      `name=${this.name ?? ''} age=${age} pending=${this.inFlight} qbuf=${this.queryBytes} omem=${this.outputBytes} ` +
+      `lib-name=${this.libName} lib-ver=${this.libVersion}`
+    );
   }
 
   /** Closes the connection now (server shutdown). */

@@ -1,4 +1,5 @@
 /** RESP2 reply encoders for replies slotgate makes itself (off the forwarding path). */
+import { ReplyError, type Decoded } from './reply-reader.js';
 
 export const OK = Buffer.from('+OK\r\n');
 export const PONG = Buffer.from('+PONG\r\n');
@@ -45,3 +46,17 @@ export function encodeCommand(args: (string | Buffer)[]): Buffer {
 }
 
 const CRLF = Buffer.from('\r\n');
+
+/**
+ * Encodes a decoded reply back to RESP2: strings as simple strings, buffers as bulk strings,
+ * numbers as integers, booleans as 1/0, ReplyError as an error.
+ */
+export function encodeDecoded(value: Decoded): Buffer {
+  if (value === null) return NULL_BULK;
+  if (typeof value === 'string') return simpleString(value);
+  if (typeof value === 'number') return integerReply(value);
+  if (typeof value === 'boolean') return integerReply(value ? 1 : 0);
+  if (value instanceof ReplyError) return errorReply(value.message);
+  if (Buffer.isBuffer(value)) return bulkReply(value);
+  return Buffer.concat([Buffer.from(`*${value.length}\r\n`), ...value.map(encodeDecoded)]);
+}

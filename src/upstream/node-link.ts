@@ -69,6 +69,11 @@ export class NodeLink implements ReplySink, Flushable {
     return `${this.host}:${this.port}`;
   }
 
+  /** idle, connecting, ready or closed. */
+  get status(): string {
+    return this.state;
+  }
+
   get inFlight(): number {
     return this.pending.length;
   }

@@ -52,7 +52,8 @@ export class OutputSlab {
   /** Moves the bytes not yet taken to a new slab with room for `length` more (the old copy stays valid). */
   private newSlab(length: number): void {
     const queued = this.end - this.start;
-    const slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, queued + length));
+    // Room to grow: appends that keep overflowing a full slab must not copy the queue each time.
+    const slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, 2 * (queued + length)));
     this.slab.copy(slab, 0, this.start, this.end);
     this.slab = slab;
     this.start = 0;

@@ -125,7 +125,7 @@ describe('data types through slotgate (ioredis, plain mode)', () => {
     }
   });
 
-  it('runs same-slot multi-key commands with hash tags and refuses cross-slot ones', async () => {
+  it('runs same-slot multi-key commands with hash tags and refuses cross-slot ones that cannot be split', async () => {
     const t = `{${prefix}tag}`;
     expect(await client.mset(`${t}:a`, '1', `${t}:b`, '2')).toBe('OK');
     expect(await client.mget(`${t}:a`, `${t}:b`, `${t}:c`)).toEqual(['1', '2', null]);
@@ -135,7 +135,8 @@ describe('data types through slotgate (ioredis, plain mode)', () => {
     expect(await client.rename(`${t}:a`, `${t}:renamed`)).toBe('OK');
     expect(await client.eval("return redis.call('GET', KEYS[1])", 1, `${t}:renamed`)).toBe('1');
     expect(await client.del(`${t}:renamed`, `${t}:b`)).toBe(2);
-    await expect(client.mset('cross:a', '1', 'cross:b', '2')).rejects.toThrow(/^CROSSSLOT Keys in request don't hash to the same slot/);
+    await expect(client.msetnx('cross:a', '1', 'cross:b', '2')).rejects.toThrow(/^CROSSSLOT Keys in request don't hash to the same slot/);
+    await expect(client.rename('cross:a', 'cross:b')).rejects.toThrow(/^CROSSSLOT/);
     await expect(client.eval('return 1', 2, 'cross:a', 'cross:b')).rejects.toThrow(/^CROSSSLOT/);
   });
 });

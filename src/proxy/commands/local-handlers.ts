@@ -136,11 +136,11 @@ export const reset: LocalHandler = (client) => {
   return simpleString('RESET');
 };
 
-/** PROXY INFO: slotgate's own counters (redirections, topology, clients) in INFO format. */
-export const proxy: LocalHandler = (client, args) => {
-  const sub = args[1].toString().toLowerCase();
-  if (sub === 'info') return bulkReply(client.server.proxyInfo());
-  if (sub === 'help') return arrayReply(['PROXY INFO', '    Return slotgate counters and topology facts.']);
-  return errorReply(`ERR unknown subcommand '${args[1].toString()}'. Try PROXY HELP.`);
-};
+/** CLIENT LIST: slotgate's clients (the nodes only see slotgate's shared links). */
+export const clientList: LocalHandler = (client) => bulkReply(client.server.clientList());
 
+/** CLIENT INFO: this client's CLIENT LIST line. */
+export const clientInfo: LocalHandler = (client) => {
+  const line = client.server.clientList().split('\n').find((l) => l.startsWith(`id=${client.id} `));
+  return bulkReply(line === undefined ? '' : `${line}\n`);
+};

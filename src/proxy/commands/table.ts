@@ -4,20 +4,36 @@ import type { KeyLayout } from './key-finder.js';
 import { ByteNameIndex } from './byte-name-index.js';
 import * as local from './local-handlers.js';
 import type { LocalHandler } from './local-handlers.js';
+import * as emulation from './cluster-emulation.js';
+import { onEveryMaster, onSlotArgument, scan, info, debugObject, type ClusterHandler } from './cluster-wide.js';
+import { proxy } from './proxy-command.js';
+import type { MergeKind } from '../fanout/merge.js';
 
 /**
  * What slotgate does with a command:
  * - forward: to the master of its keys' slot (keyless: to a master);
- * - local: answered by slotgate itself;
+ * - split: like forward when its keys share a slot; across slots (with cross-slot `split`)
+ *   one sub-command per slot, replies merged (`merge`);
+ * - local: answered by slotgate itself (`handler`);
+ * - cluster: answered by asking the cluster (`cluster`): every master, a slot's owner...;
+ * - admin: like cluster, but only with `admin-commands` on (it changes nodes), else refused;
  * - private: ties state to the connection (transactions, blocking, pub/sub), so it needs a
  *   dedicated node connection, which this version does not offer yet: refused with a clear error;
- * - deny: acts on the node's own connection or the node itself; never through a proxy.
+ * - deny: acts on the node's own connection, the node itself or the cluster's layout; never
+ *   through a proxy.
  */
-export type Policy = 'forward' | 'local' | 'private' | 'deny';
+export type Policy = 'forward' | 'split' | 'local' | 'cluster' | 'admin' | 'private' | 'deny';
+
+/** How the replies of a split multi-key command are merged. */
+export type SplitMerge = Extract<MergeKind, 'ordered-array' | 'all-ok' | 'sum'>;
 
 interface PolicyEntry {
   policy: Policy;
   handler?: LocalHandler;
+  cluster?: ClusterHandler;
+  merge?: SplitMerge;
+  /** What the handler does, for PROXY COMMAND. */
+  detail?: string;
   /** Allowed before AUTH (Redis' no_auth flag is also honoured). */
   noAuth?: boolean;
   /** `private` only when this keyword is among the arguments (XREAD ... BLOCK). */
@@ -27,6 +43,19 @@ interface PolicyEntry {
 }
 
 const localCmd = (handler: LocalHandler, extra: Partial<PolicyEntry> = {}): PolicyEntry => ({ policy: 'local', handler, ...extra });
+const split = (merge: SplitMerge): PolicyEntry => ({ policy: 'split', merge, detail: merge });
+const everyMaster = (kind: Exclude<MergeKind, 'ordered-array'>): PolicyEntry => ({
+  policy: 'cluster',
+  cluster: onEveryMaster(kind),
+  detail: `every master, ${kind}`,
+});
+const custom = (cluster: ClusterHandler, detail: string, extra: Partial<PolicyEntry> = {}): PolicyEntry => ({
+  policy: 'cluster',
+  cluster,
+  detail,
+  ...extra,
+});
+const admin = (kind: Exclude<MergeKind, 'ordered-array'>): PolicyEntry => ({ ...everyMaster(kind), policy: 'admin' });
 const PRIVATE: PolicyEntry = { policy: 'private' };
 const DENY: PolicyEntry = { policy: 'deny' };
 
@@ -49,7 +78,74 @@ const POLICIES: Record<string, PolicyEntry> = {
   'client|getname': localCmd(local.clientGetName),
   'client|id': localCmd(local.clientId),
   'client|setinfo': localCmd(local.clientSetInfo),
-  proxy: localCmd(local.proxy, { arity: -2 }),
+  'client|list': localCmd(local.clientList),
+  'client|info': localCmd(local.clientInfo),
+  proxy: custom(proxy, 'slotgate admin', { arity: -2 }),
+
+  // Multi-key commands that can be cut per slot without changing their meaning.
+  mget: split('ordered-array'),
+  mset: split('all-ok'),
+  del: split('sum'),
+  unlink: split('sum'),
+  exists: split('sum'),
+  touch: split('sum'),
+
+  // The whole keyspace, answered as one server would.
+  dbsize: everyMaster('sum'),
+  keys: everyMaster('concat'),
+  scan: custom(scan, 'every slot in order, owner then other masters'),
+  randomkey: everyMaster('random'),
+  flushall: everyMaster('all-ok'),
+  flushdb: everyMaster('all-ok'),
+  lastsave: everyMaster('min'),
+  info: custom(info, 'one master, proxy section, keyspace summed'),
+  'script|load': everyMaster('all-ok'),
+  'script|flush': everyMaster('all-ok'),
+  'script|kill': everyMaster('any-ok'),
+  'script|exists': everyMaster('and-array'),
+  'function|load': everyMaster('all-ok'),
+  'function|delete': everyMaster('all-ok'),
+  'function|flush': everyMaster('all-ok'),
+  'function|restore': everyMaster('all-ok'),
+  'function|kill': everyMaster('any-ok'),
+  'pubsub|channels': everyMaster('union'),
+  'pubsub|numsub': everyMaster('pairs-sum'),
+  'pubsub|numpat': everyMaster('sum'),
+  'pubsub|shardchannels': everyMaster('union'),
+  'pubsub|shardnumsub': everyMaster('pairs-sum'),
+  'slowlog|get': everyMaster('concat'),
+  'slowlog|len': everyMaster('sum'),
+
+  // One node that owns every slot, at slotgate's address (cluster-aware clients).
+  'cluster|info': localCmd(emulation.clusterInfo),
+  'cluster|slots': localCmd(emulation.clusterSlots),
+  'cluster|shards': localCmd(emulation.clusterShards),
+  'cluster|nodes': localCmd(emulation.clusterNodes),
+  'cluster|myid': localCmd(emulation.clusterMyId),
+  'cluster|keyslot': localCmd(emulation.clusterKeySlot),
+  'cluster|replicas': localCmd(emulation.clusterReplicas),
+  'cluster|slaves': localCmd(emulation.clusterReplicas),
+  'cluster|links': localCmd(emulation.clusterLinks),
+  'cluster|count-failure-reports': localCmd(emulation.clusterCountFailureReports),
+  'cluster|countkeysinslot': custom(onSlotArgument, 'owner of the slot argument'),
+  'cluster|getkeysinslot': custom(onSlotArgument, 'owner of the slot argument'),
+
+  // Administrative: only with admin-commands, then on every master.
+  'config|set': admin('all-ok'),
+  'config|resetstat': admin('all-ok'),
+  'config|rewrite': admin('all-ok'),
+  'slowlog|reset': admin('all-ok'),
+  'memory|purge': admin('all-ok'),
+  'latency|reset': admin('sum'),
+  'acl|setuser': admin('all-ok'),
+  'acl|deluser': admin('all-ok'),
+  'acl|save': admin('all-ok'),
+  'acl|load': admin('all-ok'),
+  'acl|log': admin('concat'),
+  bgsave: admin('all-ok'),
+  save: admin('all-ok'),
+  bgrewriteaof: admin('all-ok'),
+  debug: { ...custom(debugObject, 'DEBUG OBJECT routed by key'), policy: 'admin' },
 
   multi: PRIVATE,
   exec: PRIVATE,
@@ -76,13 +172,20 @@ const POLICIES: Record<string, PolicyEntry> = {
   replicaof: DENY,
   slaveof: DENY,
   failover: DENY,
-  debug: DENY,
+  module: DENY,
+  migrate: DENY,
   'client|kill': DENY,
   'client|pause': DENY,
   'client|unpause': DENY,
   'client|reply': DENY,
   'client|no-evict': DENY,
   'client|unblock': DENY,
+  ...Object.fromEntries(
+    [
+      'addslots', 'addslotsrange', 'bumpepoch', 'delslots', 'delslotsrange', 'failover', 'flushslots', 'forget',
+      'meet', 'replicate', 'reset', 'saveconfig', 'set-config-epoch', 'setslot',
+    ].map((sub) => [`cluster|${sub}`, DENY]),
+  ),
 };
 
 export interface CommandSpec extends KeyLayout {
@@ -91,6 +194,9 @@ export interface CommandSpec extends KeyLayout {
   arity: number;
   policy: Policy;
   handler: LocalHandler | null;
+  cluster: ClusterHandler | null;
+  merge: SplitMerge | null;
+  detail: string;
   noAuth: boolean;
   privateWithKeyword: string | null;
   /** For container commands (CLIENT, CONFIG, OBJECT...): their subcommands, by name in any case. */
@@ -129,6 +235,14 @@ export class CommandTable {
   get(name: string): CommandSpec | undefined {
     return this.byName.get(name.toLowerCase());
   }
+
+  /** Every command and subcommand, by name. */
+  *all(): IterableIterator<CommandSpec> {
+    for (const spec of this.byName.values()) {
+      yield spec;
+      if (spec.subcommandNames !== null) yield* spec.subcommandNames.values();
+    }
+  }
 }
 
 function toSpec(info: CommandInfo): CommandSpec {
@@ -139,6 +253,9 @@ function toSpec(info: CommandInfo): CommandSpec {
     arity: info.arity,
     policy: entry?.policy ?? (blocking ? 'private' : 'forward'),
     handler: entry?.handler ?? null,
+    cluster: entry?.cluster ?? null,
+    merge: entry?.merge ?? null,
+    detail: entry?.detail ?? '',
     noAuth: entry?.noAuth ?? info.flags.includes('no_auth'),
     privateWithKeyword: entry?.privateWithKeyword ?? null,
     fixed: !info.flags.includes('movablekeys'),

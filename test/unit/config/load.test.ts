@@ -61,6 +61,8 @@ describe('loadConfig defaults', () => {
       clientQueryBufferLimit: 1024 ** 3,
       clientMaxPending: 10000,
       maxClients: 10000,
+      crossSlot: 'split',
+      adminCommands: false,
     });
     expect(config.backendUser).toBeUndefined();
     expect(config.backendPassword).toBeUndefined();

@@ -53,10 +53,39 @@ describe('CommandTable (fallback, Redis 7.0)', () => {
   });
 
   it('forwards ordinary commands', () => {
-    for (const name of ['get', 'set', 'mget', 'eval', 'spublish', 'zunionstore']) {
+    for (const name of ['get', 'set', 'eval', 'spublish', 'zunionstore', 'msetnx', 'rename']) {
       expect(table.get(name)?.policy, name).toBe('forward');
       expect(table.get(name)?.handler, name).toBeNull();
     }
+  });
+
+  it('splits MGET, MSET, DEL, UNLINK, EXISTS and TOUCH per slot with their merges', () => {
+    const merges: Record<string, string> = { mget: 'ordered-array', mset: 'all-ok', del: 'sum', unlink: 'sum', exists: 'sum', touch: 'sum' };
+    for (const [name, merge] of Object.entries(merges)) expect(table.get(name), name).toMatchObject({ policy: 'split', merge });
+  });
+
+  it('answers whole-keyspace commands from every master', () => {
+    for (const name of ['dbsize', 'keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'info', 'lastsave']) {
+      const spec = table.get(name);
+      expect(spec?.policy, name).toBe('cluster');
+      expect(typeof spec?.cluster, name).toBe('function');
+    }
+    const script = table.get('script')?.subcommandNames;
+    for (const sub of ['load', 'flush', 'kill', 'exists']) expect(script?.get(sub)?.policy, sub).toBe('cluster');
+  });
+
+  it('emulates a one-node cluster and refuses to change the real one', () => {
+    const cluster = table.get('cluster')?.subcommandNames;
+    for (const sub of ['info', 'slots', 'shards', 'nodes', 'myid', 'keyslot']) expect(cluster?.get(sub)?.policy, sub).toBe('local');
+    for (const sub of ['countkeysinslot', 'getkeysinslot']) expect(cluster?.get(sub)?.policy, sub).toBe('cluster');
+    for (const sub of ['addslots', 'setslot', 'failover', 'reset', 'forget', 'meet']) expect(cluster?.get(sub)?.policy, sub).toBe('deny');
+  });
+
+  it('lets administrative commands through only as admin', () => {
+    expect(table.get('config')?.subcommandNames?.get('set')?.policy).toBe('admin');
+    expect(table.get('config')?.subcommandNames?.get('get')?.policy).toBe('forward');
+    for (const name of ['bgsave', 'save', 'debug']) expect(table.get(name)?.policy, name).toBe('admin');
+    expect(table.get('acl')?.subcommandNames?.get('setuser')?.policy).toBe('admin');
   });
 
   it('needs a private link for transactions and pub/sub', () => {
@@ -78,7 +107,7 @@ describe('CommandTable (fallback, Redis 7.0)', () => {
   });
 
   it('denies commands that act on the node or its connection', () => {
-    for (const name of ['monitor', 'sync', 'psync', 'shutdown', 'replicaof', 'debug']) expect(table.get(name)?.policy, name).toBe('deny');
+    for (const name of ['monitor', 'sync', 'psync', 'shutdown', 'replicaof', 'module', 'migrate']) expect(table.get(name)?.policy, name).toBe('deny');
   });
 
   it('gives subcommands their own policies', () => {
@@ -86,7 +115,8 @@ describe('CommandTable (fallback, Redis 7.0)', () => {
     expect(client?.get('setname')?.policy).toBe('local');
     expect(client?.get('kill')?.policy).toBe('deny');
     expect(client?.get('tracking')?.policy).toBe('private');
-    expect(client?.get('list')?.policy).toBe('forward');
+    expect(client?.get('list')?.policy).toBe('local');
+    expect(client?.get('no-evict')?.policy).toBe('deny');
     expect(table.get('object')?.subcommandNames?.get('encoding')).toMatchObject({ name: 'object|encoding', firstKey: 2 });
     expect(table.get('get')?.subcommands).toBeNull();
   });
@@ -99,7 +129,7 @@ describe('CommandTable (fallback, Redis 7.0)', () => {
   });
 
   it("adds slotgate's own PROXY command", () => {
-    expect(table.get('proxy')).toMatchObject({ name: 'proxy', arity: -2, policy: 'local' });
+    expect(table.get('proxy')).toMatchObject({ name: 'proxy', arity: -2, policy: 'cluster' });
     expect(lookup('PROXY')?.name).toBe('proxy');
   });
 });

@@ -1,0 +1,54 @@
+import { Request, type ReplyTarget } from '../request.js';
+
+/** The replies of a fan-out's sub-requests, by sub-request index (what merges read). */
+export interface ChildReplies {
+  readonly count: number;
+  readonly bufs: Buffer[];
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+}
+
+/** One sub-request of a fan-out: its reply goes to the Gather at `index`. */
+export class SubRequest extends Request {
+  constructor(gather: Gather, buf: Buffer, slot: number, readonly index: number) {
+    super(gather, buf, 0, buf.length, slot);
+  }
+}
+
+/**
+ * Collects the replies of a fan-out's sub-requests and calls `done` once all are in. It stands
+ * in for the client as their reply target (same id, so keyless sub-requests and link choice
+ * follow the client's, and the same read batch).
+ */
+export class Gather implements ReplyTarget, ChildReplies {
+  readonly bufs: Buffer[];
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  private remaining: number;
+
+  constructor(
+    readonly id: number,
+    readonly batch: number,
+    readonly count: number,
+    private readonly done: (replies: Gather) => void,
+  ) {
+    this.bufs = new Array<Buffer>(count);
+    this.starts = new Int32Array(count);
+    this.ends = new Int32Array(count);
+    this.remaining = count;
+    if (count === 0) queueMicrotask(() => done(this));
+  }
+
+  /** A sub-request for reply `index` carrying the encoded command `command`. */
+  child(index: number, command: Buffer, slot = -1): SubRequest {
+    return new SubRequest(this, command, slot, index);
+  }
+
+  replyReady(request: Request): void {
+    const i = (request as SubRequest).index;
+    this.bufs[i] = request.replyBuf as Buffer;
+    this.starts[i] = request.replyStart;
+    this.ends[i] = request.replyEnd;
+    if (--this.remaining === 0) this.done(this);
+  }
+}

@@ -1,0 +1,180 @@
+import { NULL_BULK, errorReply, integerReply } from '../../resp/encode.js';
+import { elementRanges, integerAt, isErrorReply } from '../../resp/reply-reader.js';
+import type { ChildReplies } from './gather.js';
+import type { SplitPlan } from './split.js';
+
+/**
+ * How the replies of a fan-out become the one reply the client gets. Every merge gives the
+ * first error (in sub-request order, which is key order for splits) when any sub-request
+ * failed: no partial replies.
+ */
+export type MergeKind =
+  /** MGET: one array, elements put back in the client's key order. */
+  | 'ordered-array'
+  /** MSET, FLUSHALL, SCRIPT LOAD...: the first reply once all succeeded (they agree). */
+  | 'all-ok'
+  /** DEL, EXISTS, DBSIZE...: the sum of integer replies. */
+  | 'sum'
+  /** KEYS, SLOWLOG GET: arrays joined; duplicates (a key seen mid-migration on two nodes) dropped. */
+  | 'concat'
+  /** PUBSUB CHANNELS: arrays joined, duplicates dropped. */
+  | 'union'
+  /** SCRIPT KILL, FUNCTION KILL: fine when any node did it, else the first error (NOTBUSY). */
+  | 'any-ok'
+  /** SCRIPT EXISTS: 1 for a script only when every node has it. */
+  | 'and-array'
+  /** LASTSAVE: the oldest, the time since which everything is saved. */
+  | 'min'
+  /** RANDOMKEY: any node's non-null answer. */
+  | 'random'
+  /** PUBSUB NUMSUB: name/count pairs, counts summed per name. */
+  | 'pairs-sum';
+
+const UNEXPECTED = errorReply('ERR slotgate: unexpected reply from a node while merging');
+
+/** Index of the first error reply, or -1. */
+export function firstError(r: ChildReplies): number {
+  for (let i = 0; i < r.count; i++) if (isErrorReply(r.bufs[i], r.starts[i])) return i;
+  return -1;
+}
+
+function replyBytes(r: ChildReplies, i: number): Buffer {
+  return r.bufs[i].subarray(r.starts[i], r.ends[i]);
+}
+
+/** Merges the replies of a fan-out with one of the kinds that need nothing but the replies. */
+export function merge(kind: Exclude<MergeKind, 'ordered-array'>, r: ChildReplies): Buffer {
+  if (kind === 'any-ok') {
+    for (let i = 0; i < r.count; i++) if (!isErrorReply(r.bufs[i], r.starts[i])) return replyBytes(r, i);
+    return r.count > 0 ? replyBytes(r, 0) : UNEXPECTED;
+  }
+  const failed = firstError(r);
+  if (failed >= 0) return replyBytes(r, failed);
+  switch (kind) {
+    case 'all-ok':
+      return r.count > 0 ? replyBytes(r, 0) : UNEXPECTED;
+    case 'sum':
+      return foldIntegers(r, (a, b) => a + b);
+    case 'min':
+      return foldIntegers(r, Math.min);
+    case 'concat':
+    case 'union':
+      return concatArrays(r);
+    case 'and-array':
+      return andArrays(r);
+    case 'random':
+      return randomNonNull(r);
+    case 'pairs-sum':
+      return sumPairs(r);
+  }
+}
+
+function foldIntegers(r: ChildReplies, fold: (a: number, b: number) => number): Buffer {
+  let acc = NaN;
+  for (let i = 0; i < r.count; i++) {
+    const n = integerAt(r.bufs[i], r.starts[i]);
+    if (Number.isNaN(n)) return UNEXPECTED;
+    acc = i === 0 ? n : fold(acc, n);
+  }
+  return Number.isNaN(acc) ? UNEXPECTED : integerReply(acc);
+}
+
+/** Joins array replies, keeping the first of equal elements. */
+function concatArrays(r: ChildReplies): Buffer {
+  const seen = new Set<string>();
+  const parts: Buffer[] = [];
+  for (let i = 0; i < r.count; i++) {
+    const ranges = elementRanges(r.bufs[i], r.starts[i]);
+    if (ranges === null) return UNEXPECTED;
+    for (let e = 0; e < ranges.length; e += 2) {
+      const element = r.bufs[i].subarray(ranges[e], ranges[e + 1]);
+      const id = element.toString('latin1');
+      if (seen.has(id)) continue;
+      seen.add(id);
+      parts.push(element);
+    }
+  }
+  return Buffer.concat([Buffer.from(`*${parts.length}\r\n`), ...parts]);
+}
+
+function andArrays(r: ChildReplies): Buffer {
+  let result: number[] | null = null;
+  for (let i = 0; i < r.count; i++) {
+    const ranges = elementRanges(r.bufs[i], r.starts[i]);
+    if (ranges === null) return UNEXPECTED;
+    const values = Array.from({ length: ranges.length / 2 }, (_, e) => integerAt(r.bufs[i], ranges[e * 2]));
+    if (result === null) result = values;
+    else if (values.length !== result.length) return UNEXPECTED;
+    else result = result.map((v, e) => (v && values[e] ? 1 : 0));
+  }
+  if (result === null) return UNEXPECTED;
+  return Buffer.from(`*${result.length}\r\n` + result.map((v) => `:${v}\r\n`).join(''));
+}
+
+function randomNonNull(r: ChildReplies): Buffer {
+  const candidates: number[] = [];
+  for (let i = 0; i < r.count; i++) {
+    const b = r.bufs[i];
+    const s = r.starts[i];
+    const isNull = (b[s] === 0x24 && b[s + 1] === 0x2d) || b[s] === 0x5f;
+    if (!isNull) candidates.push(i);
+  }
+  if (candidates.length === 0) return NULL_BULK;
+  return replyBytes(r, candidates[Math.floor(Math.random() * candidates.length)]);
+}
+
+/** [name, n, name, n, ...] from every node, same names in the same order: counts summed. */
+function sumPairs(r: ChildReplies): Buffer {
+  let names: Buffer[] | null = null;
+  let counts: number[] = [];
+  for (let i = 0; i < r.count; i++) {
+    const ranges = elementRanges(r.bufs[i], r.starts[i]);
+    if (ranges === null || ranges.length % 4 !== 0) return UNEXPECTED;
+    const pairs = ranges.length / 4;
+    if (names === null) {
+      names = Array.from({ length: pairs }, (_, p) => r.bufs[i].subarray(ranges[p * 4], ranges[p * 4 + 1]));
+      counts = new Array<number>(pairs).fill(0);
+    } else if (names.length !== pairs) return UNEXPECTED;
+    for (let p = 0; p < pairs; p++) {
+      const n = integerAt(r.bufs[i], ranges[p * 4 + 2]);
+      if (Number.isNaN(n)) return UNEXPECTED;
+      counts[p] += n;
+    }
+  }
+  if (names === null) return UNEXPECTED;
+  const parts: Buffer[] = [Buffer.from(`*${names.length * 2}\r\n`)];
+  names.forEach((name, p) => parts.push(name, integerReply(counts[p])));
+  return Buffer.concat(parts);
+}
+
+/**
+ * MGET across slots: each group's array reply holds its keys' values in group order; the
+ * client gets one array in its own key order, made of the nodes' element bytes.
+ */
+export function mergeOrderedArray(r: ChildReplies, plan: SplitPlan): Buffer {
+  const failed = firstError(r);
+  if (failed >= 0) return replyBytes(r, failed);
+  const ranges: Int32Array[] = [];
+  for (let g = 0; g < r.count; g++) {
+    const elements = elementRanges(r.bufs[g], r.starts[g]);
+    if (elements === null || elements.length / 2 !== plan.keyArgs[g].length) return UNEXPECTED;
+    ranges.push(elements);
+  }
+  const keyCount = plan.keyGroup.length;
+  const header = `*${keyCount}\r\n`;
+  let size = header.length;
+  for (let k = 0; k < keyCount; k++) {
+    const e = ranges[plan.keyGroup[k]];
+    const p = plan.keyPos[k] * 2;
+    size += e[p + 1] - e[p];
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(header, 0, 'latin1');
+  for (let k = 0; k < keyCount; k++) {
+    const g = plan.keyGroup[k];
+    const e = ranges[g];
+    const p = plan.keyPos[k] * 2;
+    at += r.bufs[g].copy(out, at, e[p], e[p + 1]);
+  }
+  return out;
+}
