@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { pino } from 'pino';
 import type { SlotgateConfig } from '../../src/config/config.js';
 import { defaultConfig } from '../../src/config/schema.js';
@@ -15,8 +15,24 @@ export function proxyClient(proxy: ProxyServer, options: RedisOptions = {}): Red
   return new Redis({ host: '127.0.0.1', port: proxy.port, protocol: 2, maxRetriesPerRequest: 0, ...options });
 }
 
+/**
+ * A cluster-mode ioredis client given only slotgate's address: slotgate answers CLUSTER SLOTS
+ * as one node owning every slot, so everything goes to slotgate.
+ */
+export function proxyClusterClient(proxy: ProxyServer, options: RedisOptions = {}): Cluster {
+  return new Cluster([{ host: '127.0.0.1', port: proxy.port }], {
+    redisOptions: { protocol: 2, maxRetriesPerRequest: 0, ...options },
+  });
+}
+
+/** The two ways an application talks to slotgate; integration tests run in both. */
+export const CLIENT_MODES = [
+  { mode: 'plain', connect: (proxy: ProxyServer): Redis | Cluster => proxyClient(proxy) },
+  { mode: 'cluster', connect: (proxy: ProxyServer): Redis | Cluster => proxyClusterClient(proxy) },
+] as const;
+
 /** Reads one counter from PROXY INFO. */
-export async function proxyCounter(client: Redis, name: string): Promise<number> {
+export async function proxyCounter(client: Redis | Cluster, name: string): Promise<number> {
   const info = (await client.call('PROXY', 'INFO')) as string;
   const match = new RegExp(`^${name}:(\\d+)`, 'm').exec(info);
   if (match === null) throw new Error(`no ${name} in PROXY INFO`);

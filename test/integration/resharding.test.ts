@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
+import { readMasters, type Master } from '../helpers/cluster.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
 
@@ -13,13 +14,6 @@ const SLOTS_TO_MOVE = 150;
 const KEYS_PER_SLOT = 8;
 const WRITERS = 4;
 const MAX_OPS_PER_WRITER = 50_000;
-
-interface Master {
-  id: string;
-  port: number;
-  client: Redis;
-  slots: number[];
-}
 
 let cluster: LocalCluster;
 let proxy: ProxyServer;
@@ -42,22 +36,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function readMasters(port: number): Promise<Master[]> {
-  const probe = new Redis({ port, host: '127.0.0.1', protocol: 2 });
-  const shards = (await probe.call('CLUSTER', 'SHARDS')) as unknown[][];
-  probe.disconnect();
-  const out: Master[] = [];
-  for (const shard of shards) {
-    const slotsRanges = shard[shard.indexOf('slots') + 1] as number[];
-    const nodes = shard[shard.indexOf('nodes') + 1] as unknown[][];
-    const master = nodes.find((n) => n[n.indexOf('role') + 1] === 'master')!;
-    const slots: number[] = [];
-    for (let i = 0; i < slotsRanges.length; i += 2) for (let s = Number(slotsRanges[i]); s <= Number(slotsRanges[i + 1]); s++) slots.push(s);
-    const mport = Number(master[master.indexOf('port') + 1]);
-    out.push({ id: String(master[master.indexOf('id') + 1]), port: mport, slots, client: new Redis({ port: mport, host: '127.0.0.1', protocol: 2 }) });
-  }
-  return out;
-}
 
 /** Moves one slot from `from` to `to` the way redis-cli --cluster reshard does. `midway` runs after the first key batch moved. */
 async function moveSlot(slot: number, from: Master, to: Master, midway?: (movedKeys: string[]) => Promise<void>): Promise<void> {
