@@ -36,3 +36,28 @@ export async function readMasters(port: number): Promise<Master[]> {
   }
   return out;
 }
+
+/** Moves one slot from `from` to `to` the way redis-cli --cluster reshard does. `midway` runs after the first key batch moved. */
+export async function moveSlot(
+  masters: Master[],
+  slot: number,
+  from: Master,
+  to: Master,
+  midway?: (movedKeys: string[]) => Promise<void>,
+): Promise<void> {
+  await to.client.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', from.id);
+  await from.client.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', to.id);
+  let first = true;
+  for (let round = 0; round < 1000; round++) {
+    const keys = (await from.client.call('CLUSTER', 'GETKEYSINSLOT', String(slot), '4')) as string[];
+    if (keys.length === 0) break;
+    await from.client.call('MIGRATE', '127.0.0.1', String(to.port), '', '0', '5000', 'KEYS', ...keys);
+    if (first && midway) await midway(keys);
+    first = false;
+  }
+  // Target first, then source, then the rest, as redis-cli --cluster reshard does: the other
+  // order lets the source say "MOVED to target" while the target still says "MOVED to source".
+  for (const m of [to, from, ...masters.filter((x) => x !== to && x !== from)]) {
+    await m.client.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id);
+  }
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
-import { readMasters, type Master } from '../helpers/cluster.js';
+import { moveSlot, readMasters, type Master } from '../helpers/cluster.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
 
@@ -36,25 +36,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-
-/** Moves one slot from `from` to `to` the way redis-cli --cluster reshard does. `midway` runs after the first key batch moved. */
-async function moveSlot(slot: number, from: Master, to: Master, midway?: (movedKeys: string[]) => Promise<void>): Promise<void> {
-  await to.client.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', from.id);
-  await from.client.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', to.id);
-  let first = true;
-  for (let round = 0; round < 1000; round++) {
-    const keys = (await from.client.call('CLUSTER', 'GETKEYSINSLOT', String(slot), '4')) as string[];
-    if (keys.length === 0) break;
-    await from.client.call('MIGRATE', '127.0.0.1', String(to.port), '', '0', '5000', 'KEYS', ...keys);
-    if (first && midway) await midway(keys);
-    first = false;
-  }
-  // Target first, then source, then the rest, as redis-cli --cluster reshard does: the other
-  // order lets the source say "MOVED to target" while the target still says "MOVED to source".
-  for (const m of [to, from, ...masters.filter((x) => x !== to && x !== from)]) {
-    await m.client.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id);
-  }
-}
 
 describe('live resharding under load', () => {
   it('moves slots between masters while clients read and write: zero errors, every acknowledged write reads back', async () => {
@@ -104,7 +85,7 @@ describe('live resharding under load', () => {
       [b, a],
     ] as const) {
       for (const [i, slot] of moving.entries()) {
-        await moveSlot(slot, from, to, i === 0 ? async (moved) => {
+        await moveSlot(masters, slot, from, to, i === 0 ? async (moved) => {
           // A key already moved while its slot is MIGRATING: the old owner answers ASK.
           const value = await seeder.get(moved[0]);
           if (value === null) askProbeMisses++;
@@ -126,5 +107,85 @@ describe('live resharding under load', () => {
     expect(await proxyCounter(seeder, 'redirects_moved')).toBeGreaterThan(0);
     expect(await proxyCounter(seeder, 'redirects_ask')).toBeGreaterThan(0);
     seeder.disconnect();
+  }, 120_000);
+});
+
+describe('SCAN while slots migrate', () => {
+  it('returns every key present during the whole scan, while keys come and go, slots move and the map refreshes', async () => {
+    const [a, b] = masters;
+    const moving = a.slots.slice(400, 400 + 60);
+    const movingSet = new Set(moving);
+    // Keys present throughout: spread over the keyspace, and 5 in each moving slot.
+    const stable = Array.from({ length: 1500 }, (_, i) => `scan:st:${i}`);
+    const perSlot = new Map<number, number>(moving.map((s) => [s, 0]));
+    for (let n = 0; [...perSlot.values()].some((c) => c < 5); n++) {
+      const key = `scan:mv:${n}`;
+      const c = perSlot.get(slotOf(key));
+      if (c !== undefined && c < 5) {
+        perSlot.set(slotOf(key), c + 1);
+        stable.push(key);
+      }
+    }
+    const client = proxyClient(proxy);
+    const seed = client.pipeline();
+    for (const k of stable) seed.set(k, '1');
+    await seed.exec();
+
+    let migrating = true;
+    const errors: string[] = [];
+    // Keys that come and go during the scans (a scan may or may not return them).
+    const churn = (async () => {
+      const c = proxyClient(proxy);
+      try {
+        for (let i = 0; migrating && i < 200_000; i++) {
+          await c.set(`scan:vol:${i}`, '1');
+          if (i >= 50) await c.del(`scan:vol:${i - 50}`);
+        }
+      } catch (error) {
+        errors.push(`churn: ${(error as Error).message}`);
+      } finally {
+        c.disconnect();
+      }
+    })();
+    const migration = (async () => {
+      try {
+        for (const [from, to] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          for (const slot of moving) await moveSlot(masters, slot, from, to);
+        }
+      } finally {
+        migrating = false;
+      }
+    })();
+
+    const deadline = Date.now() + 60_000;
+    let scans = 0;
+    let scansDuringMigration = 0;
+    while ((migrating || scans < 2) && Date.now() < deadline && scans < 100) {
+      const startedDuringMigration = migrating;
+      const seen = new Set<string>();
+      let cursor = '0';
+      let calls = 0;
+      do {
+        const [next, page] = (await client.call('SCAN', cursor, 'MATCH', 'scan:*', 'COUNT', '20')) as [string, string[]];
+        for (const k of page) seen.add(k);
+        cursor = next;
+        // The cursor names a slot: it stays valid across a topology refresh.
+        if (++calls % 10 === 0) await client.call('PROXY', 'CLUSTER', 'UPDATE');
+      } while (cursor !== '0' && calls < 50_000);
+      const missing = stable.filter((k) => !seen.has(k));
+      expect(missing, `scan ${scans} missed ${missing.length} keys, e.g. ${missing.slice(0, 5).join(' ')}`).toEqual([]);
+      scans++;
+      if (startedDuringMigration && migrating) scansDuringMigration++;
+    }
+    await migration;
+    await churn;
+    client.disconnect();
+    expect(errors).toEqual([]);
+    expect(scansDuringMigration).toBeGreaterThanOrEqual(1);
+    // The moving slots really moved and came back.
+    expect(moving.every((s) => movingSet.has(s))).toBe(true);
   }, 120_000);
 });
