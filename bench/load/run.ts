@@ -4,6 +4,10 @@
  * starts. Prints throughput ratios and slotgate's own CPU time per request.
  *
  *   npm run bench -- [--rounds 3] [--p1-requests 500000] [--p16-requests 1000000] [--masters 3] [--write]
+ *                    [--mget-only] [--mget-requests 200000]
+ *
+ * Cross-slot MGET (10 random keys, so 10 slots) through slotgate is compared with the same MGET
+ * on one standalone redis-server in the same run (`--mget-only` runs just that part).
  *
  * `--masters 1` measures slotgate in front of a single node owning every slot (one link).
  *
@@ -36,10 +40,13 @@ interface Options {
   basePort: number;
   proxyPort: number;
   write: boolean;
+  /** Only the cross-slot MGET cases (quicker). */
+  mgetOnly: boolean;
+  mgetRequests: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { rounds: 3, p1Requests: 500_000, p16Requests: 1_000_000, masters: 3, clients: 50, basePort: 22001, proxyPort: 22777, write: false };
+  const o: Options = { rounds: 3, p1Requests: 500_000, p16Requests: 1_000_000, masters: 3, clients: 50, basePort: 22001, proxyPort: 22777, write: false, mgetOnly: false, mgetRequests: 200_000 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = Number(argv[i + 1]);
@@ -52,6 +59,8 @@ function parseArgs(argv: string[]): Options {
       case '--base-port': o.basePort = value; i++; break;
       case '--proxy-port': o.proxyPort = value; i++; break;
       case '--write': o.write = true; break;
+      case '--mget-only': o.mgetOnly = true; break;
+      case '--mget-requests': o.mgetRequests = value; i++; break;
       default: throw new Error(`unknown option ${flag}`);
     }
   }
@@ -68,11 +77,58 @@ function cpuSeconds(pid: number): number {
 async function benchmark(port: number, cluster: boolean, test: string, pipeline: number, requests: number, clients: number): Promise<number> {
   const args = ['-p', String(port), '-t', test, '-n', String(requests), '-c', String(clients), '-d', '64', '-r', '100000', '-P', String(pipeline), '--csv'];
   if (cluster) args.push('--cluster');
+  return requestsPerSecond(args, `"${test.toUpperCase()}"`);
+}
+
+/** Runs redis-benchmark with `args` (ending in --csv); the rps of the CSV line starting with `linePrefix`. */
+async function requestsPerSecond(args: string[], linePrefix: string): Promise<number> {
   const { stdout } = await run('redis-benchmark', args, { maxBuffer: 1 << 24 });
   // CSV: "test","rps","avg_latency_ms",...
-  const line = stdout.trim().split('\n').find((l) => l.startsWith(`"${test.toUpperCase()}"`));
+  const line = stdout.trim().split('\n').find((l) => l.startsWith(linePrefix));
   if (!line) throw new Error(`no result in redis-benchmark output: ${stdout}`);
   return Number(JSON.parse(`[${line}]`)[1]);
+}
+
+/** MGET of 10 random keys: each `__rand_int__` is drawn on its own, so the keys fall in 10 slots (but for rare collisions). */
+const MGET_10 = ['MGET', ...Array.from({ length: 10 }, () => 'key:__rand_int__')];
+
+function mgetBenchmark(port: number, pipeline: number, requests: number, clients: number): Promise<number> {
+  const args = ['-p', String(port), '-n', String(requests), '-c', String(clients), '-r', '100000', '-P', String(pipeline), '--csv', ...MGET_10];
+  return requestsPerSecond(args, '"MGET');
+}
+
+/**
+ * Cross-slot MGET through slotgate (split per slot, merged) against the same MGET on one
+ * standalone redis-server, where no split is needed: the cost of splitting and merging.
+ */
+async function measureMget(o: Options, proxyPid: number, standalonePort: number): Promise<string[]> {
+  // The keys exist on both sides: 100,000 SETs of 64-byte values with the same key names.
+  for (const [port, cluster] of [[o.proxyPort, false], [standalonePort, false]] as const) {
+    await benchmark(port, cluster, 'set', 16, 300_000, o.clients);
+  }
+  const rows: string[] = [];
+  for (const pipeline of [1, 16]) {
+    const requests = pipeline === 1 ? o.mgetRequests : o.mgetRequests * 2;
+    const direct: number[] = [];
+    const proxied: number[] = [];
+    const cpuUs: number[] = [];
+    for (let round = 0; round < o.rounds; round++) {
+      const order = round % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
+      for (const target of order) {
+        if (target === 'direct') direct.push(await mgetBenchmark(standalonePort, pipeline, requests, o.clients));
+        else {
+          const before = cpuSeconds(proxyPid);
+          proxied.push(await mgetBenchmark(o.proxyPort, pipeline, requests, o.clients));
+          cpuUs.push(((cpuSeconds(proxyPid) - before) * 1e6) / requests);
+        }
+      }
+      console.log(`round ${round + 1} MGET 10 keys -P ${pipeline}: standalone ${direct.at(-1)?.toFixed(0)} rps, slotgate ${proxied.at(-1)?.toFixed(0)} rps ${cpuUs.at(-1)?.toFixed(2)} us CPU/request`);
+    }
+    const d = median(direct);
+    const p = median(proxied);
+    rows.push(`| MGET 10 keys in 10 slots (direct = one standalone node) | ${pipeline} | ${requests} | ${d.toFixed(0)} | ${p.toFixed(0)} | ${(p / d).toFixed(2)} | ${median(cpuUs).toFixed(2)} | | |`);
+  }
+  return rows;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -92,6 +148,8 @@ async function main(): Promise<void> {
   const directPort = cluster.nodes[0].port;
   const minimalPort = o.proxyPort + 2;
   const minimal = spawn(process.execPath, [path.resolve(here, 'minimal-proxy.js'), String(minimalPort), String(directPort)], { stdio: 'inherit' });
+  const standalonePort = o.basePort + 50;
+  const standalone = spawn('redis-server', ['--port', String(standalonePort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 100; i++) {
       try {
@@ -101,12 +159,21 @@ async function main(): Promise<void> {
         await sleep(100);
       }
     }
-    const cases = [
+    for (let i = 0; i < 100; i++) {
+      try {
+        await run('redis-cli', ['-p', String(standalonePort), 'PING']);
+        break;
+      } catch {
+        await sleep(100);
+      }
+    }
+    const mgetRows = await measureMget(o, proxy.pid!, standalonePort);
+    const cases = (o.mgetOnly ? [] : [
       { test: 'set', pipeline: 1, requests: o.p1Requests },
       { test: 'get', pipeline: 1, requests: o.p1Requests },
       { test: 'set', pipeline: 16, requests: o.p16Requests },
       { test: 'get', pipeline: 16, requests: o.p16Requests },
-    ];
+    ]);
     const results = cases.map(() => ({ direct: [] as number[], proxy: [] as number[], cpuUs: [] as number[], minimal: [] as number[], minimalCpuUs: [] as number[] }));
     /** Runs one case against a proxy process; returns [rps, its CPU us per request]. */
     const measure = async (pid: number, port: number, c: (typeof cases)[number]): Promise<[number, number]> => {
@@ -149,7 +216,7 @@ async function main(): Promise<void> {
     });
     // The Node floor: a server that only reads requests and writes +PONG, measured the same way.
     const floor: string[] = [];
-    for (const pipeline of [1, 16]) {
+    for (const pipeline of o.mgetOnly ? [] : [1, 16]) {
       const requests = pipeline === 1 ? o.p1Requests : o.p16Requests;
       const cpu: number[] = [];
       for (let round = 0; round < o.rounds; round++) {
@@ -167,6 +234,7 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       ...floor,
+      ...mgetRows,
       '',
     ].join('\n');
     console.log('\n' + table);
@@ -187,6 +255,7 @@ async function main(): Promise<void> {
     proxy.kill('SIGTERM');
     pong.kill('SIGTERM');
     minimal.kill('SIGTERM');
+    standalone.kill('SIGTERM');
     await cluster.stop();
   }
 }

@@ -6,7 +6,7 @@ import type { ClusterHandler } from './commands/cluster-wide.js';
 import { ClusterDownError, ClusterOps } from './fanout/cluster-ops.js';
 import { Gather } from './fanout/gather.js';
 import { merge, mergeOrderedArray } from './fanout/merge.js';
-import { encodeGroup, hasWholeGroups, planSplit } from './fanout/split.js';
+import { encodeGroups, hasWholeGroups, planSplit } from './fanout/split.js';
 import { Request } from './request.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
@@ -94,7 +94,8 @@ export class Dispatcher {
       const reply = kind === 'ordered-array' ? mergeOrderedArray(replies, plan) : merge(kind, replies);
       parent.complete(reply, 0, reply.length);
     });
-    for (let g = 0; g < plan.slots.length; g++) this.router.route(gather.child(g, encodeGroup(plan, g, buf, args), plan.slots[g]));
+    const { bytes, offsets } = encodeGroups(plan, buf, args);
+    for (let g = 0; g < plan.slots.length; g++) this.router.route(gather.child(g, bytes, plan.slots[g], offsets[g], offsets[g + 1]));
   }
 
   /** A command answered by asking the cluster: its place in the reply order is kept meanwhile. */

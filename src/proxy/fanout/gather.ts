@@ -10,8 +10,8 @@ export interface ChildReplies {
 
 /** One sub-request of a fan-out: its reply goes to the Gather at `index`. */
 export class SubRequest extends Request {
-  constructor(gather: Gather, buf: Buffer, slot: number, readonly index: number) {
-    super(gather, buf, 0, buf.length, slot);
+  constructor(gather: Gather, buf: Buffer, start: number, end: number, slot: number, readonly index: number) {
+    super(gather, buf, start, end, slot);
   }
 }
 
@@ -39,9 +39,9 @@ export class Gather implements ReplyTarget, ChildReplies {
     if (count === 0) queueMicrotask(() => done(this));
   }
 
-  /** A sub-request for reply `index` carrying the encoded command `command`. */
-  child(index: number, command: Buffer, slot = -1): SubRequest {
-    return new SubRequest(this, command, slot, index);
+  /** A sub-request for reply `index` carrying the encoded command `command` (or its bytes [start, end)). */
+  child(index: number, command: Buffer, slot = -1, start = 0, end = command.length): SubRequest {
+    return new SubRequest(this, command, start, end, slot, index);
   }
 
   replyReady(request: Request): void {

@@ -27,13 +27,14 @@ export function planSplit(layout: KeyLayout, buf: Buffer, argc: number, args: In
   const keyArgs: number[][] = [];
   const keyGroup = new Int32Array(keyCount);
   const keyPos = new Int32Array(keyCount);
-  const groupOfSlot = new Map<number, number>();
+  // A few keys (the usual case) find their group by a scan; many keys by a map.
+  const groupOfSlot = keyCount > 16 ? new Map<number, number>() : null;
   for (let k = 0, i = layout.firstKey; k < keyCount; k++, i += step) {
     const slot = slotOfKey(buf, args[i * 2], args[i * 2 + 1]);
-    let g = groupOfSlot.get(slot);
-    if (g === undefined) {
+    let g = groupOfSlot !== null ? (groupOfSlot.get(slot) ?? -1) : slots.indexOf(slot);
+    if (g < 0) {
       g = slots.length;
-      groupOfSlot.set(slot, g);
+      groupOfSlot?.set(slot, g);
       slots.push(slot);
       keyArgs.push([]);
     }
@@ -52,25 +53,50 @@ export function hasWholeGroups(layout: KeyLayout, argc: number): boolean {
   return layout.keyStep <= 1 || (argc - layout.firstKey) % layout.keyStep === 0;
 }
 
+/** The sub-commands of every group, encoded back to back in one buffer; group g is bytes [offsets[g], offsets[g + 1]). */
+export interface EncodedGroups {
+  bytes: Buffer;
+  offsets: Int32Array;
+}
+
 /**
- * Encodes the sub-command of group `g`: the command name (argument 0) and the group's keys,
- * each with its following `step - 1` arguments, copied from the client's bytes.
+ * Encodes each group's sub-command: the command name (argument 0) and the group's keys, each
+ * with its following `step - 1` arguments, copied from the client's bytes. One allocation for
+ * all groups (this runs once per split request).
  */
-export function encodeGroup(plan: SplitPlan, g: number, buf: Buffer, args: Int32Array): Buffer {
-  const keys = plan.keyArgs[g];
+export function encodeGroups(plan: SplitPlan, buf: Buffer, args: Int32Array): EncodedGroups {
   const step = plan.step;
-  const argCount = 1 + keys.length * step;
-  let size = headerSize(argCount) + bulkSize(args[1] - args[0]);
-  for (const k of keys) for (let j = 0; j < step; j++) size += bulkSize(args[(k + j) * 2 + 1] - args[(k + j) * 2]);
+  const groups = plan.keyArgs.length;
+  const nameSize = bulkSize(args[1] - args[0]);
+  let size = 0;
+  for (let g = 0; g < groups; g++) {
+    const keys = plan.keyArgs[g];
+    size += headerSize(1 + keys.length * step) + nameSize;
+    for (const k of keys) for (let j = 0; j < step; j++) size += bulkSize(args[(k + j) * 2 + 1] - args[(k + j) * 2]);
+  }
   const out = Buffer.allocUnsafe(size);
-  let at = out.write(`*${argCount}\r\n`, 0, 'latin1');
-  at = writeBulk(out, at, buf, args[0], args[1]);
-  for (const k of keys) for (let j = 0; j < step; j++) at = writeBulk(out, at, buf, args[(k + j) * 2], args[(k + j) * 2 + 1]);
-  return out;
+  const offsets = new Int32Array(groups + 1);
+  let at = 0;
+  for (let g = 0; g < groups; g++) {
+    offsets[g] = at;
+    const keys = plan.keyArgs[g];
+    out[at++] = 0x2a; // *
+    at = writeNumber(out, at, 1 + keys.length * step);
+    at = writeBulk(out, at, buf, args[0], args[1]);
+    for (const k of keys) for (let j = 0; j < step; j++) at = writeBulk(out, at, buf, args[(k + j) * 2], args[(k + j) * 2 + 1]);
+  }
+  offsets[groups] = at;
+  return { bytes: out, offsets };
+}
+
+/** Encodes the sub-command of group `g` alone. */
+export function encodeGroup(plan: SplitPlan, g: number, buf: Buffer, args: Int32Array): Buffer {
+  const single: SplitPlan = { ...plan, keyArgs: [plan.keyArgs[g]] };
+  return encodeGroups(single, buf, args).bytes;
 }
 
 function digits(n: number): number {
-  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : String(n).length;
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : String(n).length;
 }
 
 function headerSize(count: number): number {
@@ -81,9 +107,30 @@ function bulkSize(length: number): number {
   return 1 + digits(length) + 2 + length + 2;
 }
 
+/** Writes `n` in decimal and CRLF at `at`; returns the offset after them. */
+function writeNumber(out: Buffer, at: number, n: number): number {
+  const width = digits(n);
+  for (let i = width - 1; i >= 0; i--) {
+    out[at + i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  at += width;
+  out[at] = 13;
+  out[at + 1] = 10;
+  return at + 2;
+}
+
+/** Below this many bytes a loop copies faster than Buffer#copy (its call overhead dominates). */
+const SMALL_COPY = 48;
+
 function writeBulk(out: Buffer, at: number, buf: Buffer, start: number, end: number): number {
-  at += out.write(`$${end - start}\r\n`, at, 'latin1');
-  at += buf.copy(out, at, start, end);
+  out[at++] = 0x24; // $
+  at = writeNumber(out, at, end - start);
+  if (end - start < SMALL_COPY) {
+    for (let i = start; i < end; i++) out[at++] = buf[i];
+  } else {
+    at += buf.copy(out, at, start, end);
+  }
   out[at] = 13;
   out[at + 1] = 10;
   return at + 2;
