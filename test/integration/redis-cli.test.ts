@@ -46,6 +46,18 @@ describe('redis-cli through slotgate', () => {
     expect(get.stdout.trim().split('\n')).toEqual(keys.map((_, i) => `value-${i}`));
   });
 
+  it('works in cluster mode (-c) and with --scan, MGET and DEL across slots', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `${run}:c:${i}`);
+    const set = await runRedisCli(['-c', '-p', String(proxy.port)], keys.map((k, i) => `SET ${k} v${i}\n`).join(''));
+    expect(set.stdout.trim().split('\n').every((l) => l === 'OK')).toBe(true);
+    const mget = await runRedisCli(['-c', '-p', String(proxy.port), 'MGET', ...keys.slice(0, 20)], '');
+    expect(mget.stdout.trim().split('\n')).toEqual(keys.slice(0, 20).map((_, i) => `v${i}`));
+    const scan = await runRedisCli(['-p', String(proxy.port), '--scan', '--pattern', `${run}:c:*`], '');
+    expect(scan.stdout.trim().split('\n').sort()).toEqual([...keys].sort());
+    const del = await runRedisCli(['-p', String(proxy.port), 'DEL', ...keys], '');
+    expect(del.stdout.trim()).toBe('200');
+  });
+
   it('takes a mass insertion with --pipe (100,000 SETs): 0 errors, every key on the master that owns its slot', async () => {
     const count = 100_000;
     const input = Buffer.concat(Array.from({ length: count }, (_, i) => encodeCommand(['SET', `${run}:mass:${i}`, `m${i}`])));
