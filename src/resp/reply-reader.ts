@@ -98,8 +98,9 @@ function decodeAt(buf: Buffer, pos: number): { value: Decoded; end: number } {
     case 0x2d: // - error
       return { value: new ReplyError(buf.toString('utf8', pos + 1, cr)), end: next };
     case 0x3a: // : integer
-    case 0x2c: // , double
       return { value: Number(buf.toString('latin1', pos + 1, cr)), end: next };
+    case 0x2c: // , double (RESP3 spells the infinities inf and -inf)
+      return { value: parseDouble(buf.toString('latin1', pos + 1, cr)), end: next };
     case 0x5f: // _ null
       return { value: null, end: next };
     case 0x23: // # boolean
@@ -142,4 +143,10 @@ export function isErrorReply(buf: Buffer, start: number): boolean {
 export function integerAt(buf: Buffer, start: number): number {
   if (buf[start] !== 0x3a) return NaN;
   return Number(buf.toString('latin1', start + 1, lineEnd(buf, start + 1)));
+}
+
+function parseDouble(text: string): number {
+  if (text === 'inf') return Infinity;
+  if (text === '-inf') return -Infinity;
+  return Number(text);
 }

@@ -38,8 +38,9 @@ export function mergeInfo(texts: string[], sections: string[], proxySection: str
     .replace(/^cluster_enabled:1/m, 'cluster_enabled:0');
   const keyspace = sumKeyspace(texts);
   const withKeyspace = body.replace(/# Keyspace\r\n(?:db\d+:[^\r\n]*\r\n)*/, `# Keyspace\r\n${keyspace}`);
-  const proxy = wants(sections, 'proxy', true) ? proxySection + '\r\n' : '';
-  return proxy + withKeyspace;
+  // Sections are separated by one blank line, with none after the last (as Redis writes them).
+  const parts = wants(sections, 'proxy', true) ? [proxySection, withKeyspace] : [withKeyspace];
+  return parts.filter((p) => p !== '').join('\r\n');
 }
 
 /** `db0:keys=K,expires=E,avg_ttl=T` lines with keys and expires summed and avg_ttl weighted by expires. */

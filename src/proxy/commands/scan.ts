@@ -28,11 +28,8 @@ export interface ScanArguments {
 
 /** Parses SCAN's arguments as Redis does, with Redis' error texts; a string is an error reply. */
 export function parseScanArguments(args: Buffer[]): ScanArguments | string {
-  const cursorText = args[1].toString('latin1');
-  if (!/^[+-]?\d+$/.test(cursorText)) return 'ERR invalid cursor';
-  const parsed = Number(cursorText);
-  // Cursors slotgate never gave out end the scan.
-  const cursor = parsed >= 0 && parsed < SLOT_COUNT ? parsed : SLOT_COUNT;
+  const cursor = parseCursor(args[1].toString('latin1'));
+  if (cursor < 0) return 'ERR invalid cursor';
   let count = 10;
   let pattern: Buffer | null = null;
   let type: string | null = null;
@@ -41,10 +38,10 @@ export function parseScanArguments(args: Buffer[]): ScanArguments | string {
     if (i + 1 >= args.length) return 'ERR syntax error';
     const value = args[i + 1];
     if (option === 'count') {
-      const text = value.toString('latin1');
-      if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) return 'ERR value is not an integer or out of range';
-      count = Number(text);
-      if (count < 1) return 'ERR syntax error';
+      const parsed = parseLong(value.toString('latin1'));
+      if (parsed === null) return 'ERR value is not an integer or out of range';
+      if (parsed < 1) return 'ERR syntax error';
+      count = parsed;
     } else if (option === 'match') {
       pattern = value.length === 1 && value[0] === 0x2a ? null : value;
     } else if (option === 'type') {
@@ -54,6 +51,30 @@ export function parseScanArguments(args: Buffer[]): ScanArguments | string {
     }
   }
   return { cursor, count, pattern, type };
+}
+
+const U64 = 2n ** 64n;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+
+/**
+ * The cursor as Redis reads it (strtoul, no leading space): the next slot, SLOT_COUNT for any
+ * cursor slotgate never gave out (the scan is over), or -1 when Redis would say "invalid cursor".
+ */
+function parseCursor(text: string): number {
+  if (text === '') return 0; // strtoul("") is 0 and leaves nothing unread
+  if (!/^[+-]?\d+$/.test(text)) return -1;
+  const value = BigInt(text.startsWith('+') ? text.slice(1) : text);
+  if (value >= U64 || value <= -U64) return -1; // ERANGE
+  const unsigned = value < 0n ? U64 + value : value; // strtoul negates in unsigned arithmetic
+  return unsigned < BigInt(SLOT_COUNT) ? Number(unsigned) : SLOT_COUNT;
+}
+
+/** A long as Redis' string2ll reads it (no sign but '-', no leading zeros, no "-0", 64-bit), or null. */
+function parseLong(text: string): number | null {
+  if (!/^(0|-?[1-9]\d*)$/.test(text)) return null;
+  const value = BigInt(text);
+  return value < I64_MIN || value > I64_MAX ? null : Number(value);
 }
 
 /** Slots read per round: enough for COUNT keys on a sparse keyspace, bounded work per call. */

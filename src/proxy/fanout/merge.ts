@@ -103,6 +103,7 @@ function andArrays(r: ChildReplies): Buffer {
     const ranges = elementRanges(r.bufs[i], r.starts[i]);
     if (ranges === null) return UNEXPECTED;
     const values = Array.from({ length: ranges.length / 2 }, (_, e) => integerAt(r.bufs[i], ranges[e * 2]));
+    if (values.some(Number.isNaN)) return UNEXPECTED;
     if (result === null) result = values;
     else if (values.length !== result.length) return UNEXPECTED;
     else result = result.map((v, e) => (v && values[e] ? 1 : 0));
