@@ -98,10 +98,14 @@ export class Dispatcher {
     for (let g = 0; g < plan.slots.length; g++) this.router.route(gather.child(g, bytes, plan.slots[g], offsets[g], offsets[g + 1]));
   }
 
-  /** A command answered by asking the cluster: its place in the reply order is kept meanwhile. */
+  /**
+   * A command answered by asking the cluster: its place in the reply order is kept meanwhile,
+   * and the client's later requests wait for it (they must not run on the nodes before it).
+   */
   private runOnCluster(session: Session, spec: CommandSpec, args: Buffer[]): void {
     const parent = new Request(session, NO_BYTES, 0, 0, -1);
     session.enqueue(parent);
+    session.holdUntilAnswered(parent);
     (spec.cluster as ClusterHandler)(this.ops, session, args).then(
       (reply) => parent.complete(reply, 0, reply.length),
       (error: Error) => parent.fail(error instanceof ClusterDownError ? errorReply(error.message) : errorReply(`ERR slotgate: ${error.message}`)),

@@ -51,6 +51,8 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private closed = false;
   private pausedForPending = false;
   private pausedForOutput = false;
+  /** A request later ones must not overtake (a whole-cluster command still talking to the nodes). */
+  private barrier: Request | null = null;
   private readonly connectedAt = Date.now();
 
   /** `accepted` comes from a `pauseOnConnect` server; the session takes its connection over. */
@@ -92,7 +94,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   /** Flow control: false while the client has too many requests in flight or does not read its replies. */
   acceptsRequests(): boolean {
-    return !this.closing && !this.pausedForPending && !this.pausedForOutput && this.inFlight < this.limits.maxPending;
+    return (
+      !this.closing && !this.pausedForPending && !this.pausedForOutput && this.barrier === null && this.inFlight < this.limits.maxPending
+    );
   }
 
   /** Requests read from this client and not yet answered to it. */
@@ -138,7 +142,23 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   }
 
   replyReady(request: Request): void {
-    if (request === this.head && !this.closed) this.drainReplies();
+    if (this.closed) return;
+    if (request === this.head) this.drainReplies();
+    if (request === this.barrier) {
+      this.barrier = null;
+      this.updateReading();
+    }
+  }
+
+  /**
+   * Dispatches nothing more from this client until `request` is answered. For commands that
+   * reach the nodes in several steps (whole-cluster commands): the client's later requests must
+   * not run before them, as they would not on one server.
+   */
+  holdUntilAnswered(request: Request): void {
+    if (request.replyBuf !== null) return;
+    this.barrier = request;
+    this.socket.pause();
   }
 
   /** Moves every finished reply at the head of the queue to the output. */

@@ -118,6 +118,22 @@ describe.each(CLIENT_MODES)('the whole cluster as one server (ioredis, $mode mod
     expect(await client.mget('k1', 'k2', 'k3')).toEqual([null, null, null]);
   });
 
+  it('runs whole-cluster commands in pipeline order: later requests never overtake them', async () => {
+    const sha = 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db'; // SHA1 of "return 1"
+    const results = await client
+      .pipeline()
+      .set('k1', 'a')
+      .flushall()
+      .get('k1')
+      .dbsize()
+      .set('k1', 'b')
+      .script('LOAD', 'return 1')
+      .evalsha(sha, 1, 'k1')
+      .keys('*')
+      .exec();
+    expect(results?.map(([error, value]) => error?.message ?? value)).toEqual(['OK', 'OK', null, 0, 'OK', sha, 1, ['k1']]);
+  });
+
   it('answers DBSIZE, KEYS, RANDOMKEY, FLUSHDB over every master', async () => {
     expect(await client.randomkey()).toBeNull();
     const keys = keysOnEveryMaster('d', 100);

@@ -11,7 +11,10 @@ const NO_PASSWORD_SET = errorReply(
 );
 const NOT_INTEGER = errorReply('ERR value is not an integer or out of range');
 
-export const ping: LocalHandler = (_c, args) => (args.length > 1 ? bulkReply(args[1]) : PONG);
+export const ping: LocalHandler = (_c, args) => {
+  if (args.length > 2) return errorReply("ERR wrong number of arguments for 'ping' command");
+  return args.length > 1 ? bulkReply(args[1]) : PONG;
+};
 
 export const echo: LocalHandler = (_c, args) => bulkReply(args[1]);
 
@@ -24,8 +27,9 @@ export const quit: LocalHandler = (client) => {
 export const ok: LocalHandler = () => OK;
 
 export const select: LocalHandler = (_c, args) => {
+  // As Redis' string2ll into an int: no leading zeros, no "-0", no sign but '-'.
   const db = args[1].toString();
-  if (!/^-?\d+$/.test(db)) return NOT_INTEGER;
+  if (!/^(0|-?[1-9]\d{0,9})$/.test(db) || Number(db) < -(2 ** 31) || Number(db) >= 2 ** 31) return NOT_INTEGER;
   return Number(db) === 0 ? OK : errorReply('ERR SELECT is not allowed in cluster mode');
 };
 
