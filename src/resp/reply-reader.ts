@@ -19,10 +19,11 @@ export type Decoded = string | Buffer | number | null | boolean | ReplyError | D
 
 const CR = 13;
 
+/** Offset of the CR ending the line at `pos` (a loop: header lines are a few bytes, shorter than an indexOf call costs). */
 function lineEnd(buf: Buffer, pos: number): number {
-  const cr = buf.indexOf(CR, pos);
-  if (cr < 0) throw new Error('reply frame without CRLF');
-  return cr;
+  const len = buf.length;
+  for (let i = pos; i < len; i++) if (buf[i] === CR) return i;
+  throw new Error('reply frame without CRLF');
 }
 
 /** The number of values an aggregate header of type `type` and count `n` is followed by. */

@@ -1,5 +1,6 @@
 import { NULL_BULK, errorReply, integerReply } from '../../resp/encode.js';
-import { elementRanges, integerAt, isErrorReply } from '../../resp/reply-reader.js';
+import { elementRanges, integerAt, isErrorReply, valueEnd } from '../../resp/reply-reader.js';
+import { parseDecimal } from '../../resp/pending-bytes.js';
 import type { ChildReplies } from './gather.js';
 import type { SplitPlan } from './split.js';
 
@@ -155,27 +156,30 @@ function sumPairs(r: ChildReplies): Buffer {
 export function mergeOrderedArray(r: ChildReplies, plan: SplitPlan): Buffer {
   const failed = firstError(r);
   if (failed >= 0) return replyBytes(r, failed);
-  const ranges: Int32Array[] = [];
-  for (let g = 0; g < r.count; g++) {
-    const elements = elementRanges(r.bufs[g], r.starts[g]);
-    if (elements === null || elements.length / 2 !== plan.keyArgs[g].length) return UNEXPECTED;
-    ranges.push(elements);
-  }
   const keyCount = plan.keyGroup.length;
+  // Where each of the client's keys' value is: [start, end) in its group's reply.
+  const ranges = new Int32Array(keyCount * 2);
+  for (let g = 0; g < r.count; g++) {
+    const buf = r.bufs[g];
+    const start = r.starts[g];
+    const keys = plan.groupKeys[g];
+    if (buf[start] !== 0x2a) return UNEXPECTED;
+    let pos = start + 1;
+    while (buf[pos] !== 13) pos++;
+    if (parseDecimal(buf, start + 1, pos) !== keys.length) return UNEXPECTED;
+    pos += 2;
+    for (const k of keys) {
+      const end = valueEnd(buf, pos);
+      ranges[k * 2] = pos;
+      ranges[k * 2 + 1] = end;
+      pos = end;
+    }
+  }
   const header = `*${keyCount}\r\n`;
   let size = header.length;
-  for (let k = 0; k < keyCount; k++) {
-    const e = ranges[plan.keyGroup[k]];
-    const p = plan.keyPos[k] * 2;
-    size += e[p + 1] - e[p];
-  }
+  for (let k = 0; k < keyCount; k++) size += ranges[k * 2 + 1] - ranges[k * 2];
   const out = Buffer.allocUnsafe(size);
   let at = out.write(header, 0, 'latin1');
-  for (let k = 0; k < keyCount; k++) {
-    const g = plan.keyGroup[k];
-    const e = ranges[g];
-    const p = plan.keyPos[k] * 2;
-    at += r.bufs[g].copy(out, at, e[p], e[p + 1]);
-  }
+  for (let k = 0; k < keyCount; k++) at += r.bufs[plan.keyGroup[k]].copy(out, at, ranges[k * 2], ranges[k * 2 + 1]);
   return out;
 }

@@ -15,6 +15,8 @@ export interface SplitPlan {
   /** For the client's k-th key: its group and its position in that group. */
   keyGroup: Int32Array;
   keyPos: Int32Array;
+  /** The client's key numbers (k) of each group, in group order. */
+  groupKeys: number[][];
   step: number;
 }
 
@@ -25,6 +27,7 @@ export function planSplit(layout: KeyLayout, buf: Buffer, argc: number, args: In
   const keyCount = last >= layout.firstKey ? Math.floor((last - layout.firstKey) / step) + 1 : 0;
   const slots: number[] = [];
   const keyArgs: number[][] = [];
+  const groupKeys: number[][] = [];
   const keyGroup = new Int32Array(keyCount);
   const keyPos = new Int32Array(keyCount);
   // A few keys (the usual case) find their group by a scan; many keys by a map.
@@ -37,12 +40,14 @@ export function planSplit(layout: KeyLayout, buf: Buffer, argc: number, args: In
       groupOfSlot?.set(slot, g);
       slots.push(slot);
       keyArgs.push([]);
+      groupKeys.push([]);
     }
     keyGroup[k] = g;
     keyPos[k] = keyArgs[g].length;
     keyArgs[g].push(i);
+    groupKeys[g].push(k);
   }
-  return { slots, keyArgs, keyGroup, keyPos, step };
+  return { slots, keyArgs, keyGroup, keyPos, groupKeys, step };
 }
 
 /**
