@@ -4,8 +4,8 @@ import { Request, type ReplyTarget } from '../request.js';
 export interface ChildReplies {
   readonly count: number;
   readonly bufs: Buffer[];
-  readonly starts: Int32Array;
-  readonly ends: Int32Array;
+  readonly starts: ArrayLike<number>;
+  readonly ends: ArrayLike<number>;
 }
 
 /** One sub-request of a fan-out: its reply goes to the Gather at `index`. */
@@ -22,8 +22,8 @@ export class SubRequest extends Request {
  */
 export class Gather implements ReplyTarget, ChildReplies {
   readonly bufs: Buffer[];
-  readonly starts: Int32Array;
-  readonly ends: Int32Array;
+  readonly starts: number[];
+  readonly ends: number[];
   private remaining: number;
 
   constructor(
@@ -33,8 +33,8 @@ export class Gather implements ReplyTarget, ChildReplies {
     private readonly done: (replies: Gather) => void,
   ) {
     this.bufs = new Array<Buffer>(count);
-    this.starts = new Int32Array(count);
-    this.ends = new Int32Array(count);
+    this.starts = new Array<number>(count);
+    this.ends = new Array<number>(count);
     this.remaining = count;
     if (count === 0) queueMicrotask(() => done(this));
   }

@@ -156,30 +156,40 @@ function sumPairs(r: ChildReplies): Buffer {
 export function mergeOrderedArray(r: ChildReplies, plan: SplitPlan): Buffer {
   const failed = firstError(r);
   if (failed >= 0) return replyBytes(r, failed);
-  const keyCount = plan.keyGroup.length;
+  const { members, groupStart, keyGroup } = plan;
+  const keyCount = keyGroup.length;
   // Where each of the client's keys' value is: [start, end) in its group's reply.
-  const ranges = new Int32Array(keyCount * 2);
+  const ranges = new Array<number>(keyCount * 2);
+  let size = 0;
   for (let g = 0; g < r.count; g++) {
     const buf = r.bufs[g];
     const start = r.starts[g];
-    const keys = plan.groupKeys[g];
     if (buf[start] !== 0x2a) return UNEXPECTED;
     let pos = start + 1;
     while (buf[pos] !== 13) pos++;
-    if (parseDecimal(buf, start + 1, pos) !== keys.length) return UNEXPECTED;
+    if (parseDecimal(buf, start + 1, pos) !== groupStart[g + 1] - groupStart[g]) return UNEXPECTED;
     pos += 2;
-    for (const k of keys) {
-      const end = valueEnd(buf, pos);
-      ranges[k * 2] = pos;
-      ranges[k * 2 + 1] = end;
+    for (let m = groupStart[g]; m < groupStart[g + 1]; m++) {
+      const end = bulkEnd(buf, pos);
+      ranges[members[m] * 2] = pos;
+      ranges[members[m] * 2 + 1] = end;
+      size += end - pos;
       pos = end;
     }
   }
   const header = `*${keyCount}\r\n`;
-  let size = header.length;
-  for (let k = 0; k < keyCount; k++) size += ranges[k * 2 + 1] - ranges[k * 2];
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafe(header.length + size);
   let at = out.write(header, 0, 'latin1');
-  for (let k = 0; k < keyCount; k++) at += r.bufs[plan.keyGroup[k]].copy(out, at, ranges[k * 2], ranges[k * 2 + 1]);
+  for (let k = 0; k < keyCount; k++) at += r.bufs[keyGroup[k]].copy(out, at, ranges[k * 2], ranges[k * 2 + 1]);
   return out;
+}
+
+/** End of the value at `pos`: bulk strings (MGET's values) read at once, anything else the general way. */
+function bulkEnd(buf: Buffer, pos: number): number {
+  if (buf[pos] !== 0x24) return valueEnd(buf, pos);
+  let i = pos + 1;
+  if (buf[i] === 0x2d) return valueEnd(buf, pos); // $-1: null
+  let n = 0;
+  for (; buf[i] !== 13; i++) n = n * 10 + buf[i] - 48;
+  return i + 2 + n + 2;
 }

@@ -5,49 +5,60 @@ import type { KeyLayout } from '../commands/key-finder.js';
  * How a multi-key request whose keys span slots is cut into one sub-command per slot. Groups
  * are numbered in the order their first key appears, so "the first error in key order" is
  * the first error in group order. Each key argument takes its `step - 1` following arguments
- * along (MSET's values).
+ * along (MSET's values). Flat arrays: this is built once per split request, and a few arrays
+ * cost less to allocate (and collect) than an array per group.
  */
 export interface SplitPlan {
+  /** Argument index of the first key, and arguments per key (2 for MSET). */
+  firstKey: number;
+  step: number;
   /** Slot of each group. */
   slots: number[];
-  /** Argument index of each key, per group, in the client's order. */
-  keyArgs: number[][];
-  /** For the client's k-th key: its group and its position in that group. */
-  keyGroup: Int32Array;
-  keyPos: Int32Array;
-  /** The client's key numbers (k) of each group, in group order. */
-  groupKeys: number[][];
-  step: number;
+  /** For the client's k-th key: its group, and its position in that group. */
+  keyGroup: number[];
+  keyPos: number[];
+  /** The client's key numbers grouped: group g's keys are members[groupStart[g] .. groupStart[g + 1]), in key order. */
+  members: number[];
+  groupStart: number[];
 }
 
 /** Groups the keys of a fixed-layout request (firstKey/lastKey/step) by slot. */
 export function planSplit(layout: KeyLayout, buf: Buffer, argc: number, args: Int32Array): SplitPlan {
   const step = layout.keyStep;
+  const firstKey = layout.firstKey;
   const last = layout.lastKey < 0 ? argc + layout.lastKey : layout.lastKey;
-  const keyCount = last >= layout.firstKey ? Math.floor((last - layout.firstKey) / step) + 1 : 0;
+  const keyCount = last >= firstKey ? Math.floor((last - firstKey) / step) + 1 : 0;
   const slots: number[] = [];
-  const keyArgs: number[][] = [];
-  const groupKeys: number[][] = [];
-  const keyGroup = new Int32Array(keyCount);
-  const keyPos = new Int32Array(keyCount);
+  const sizes: number[] = [];
+  const keyGroup = new Array<number>(keyCount);
+  const keyPos = new Array<number>(keyCount);
   // A few keys (the usual case) find their group by a scan; many keys by a map.
   const groupOfSlot = keyCount > 16 ? new Map<number, number>() : null;
-  for (let k = 0, i = layout.firstKey; k < keyCount; k++, i += step) {
+  for (let k = 0, i = firstKey; k < keyCount; k++, i += step) {
     const slot = slotOfKey(buf, args[i * 2], args[i * 2 + 1]);
     let g = groupOfSlot !== null ? (groupOfSlot.get(slot) ?? -1) : slots.indexOf(slot);
     if (g < 0) {
       g = slots.length;
       groupOfSlot?.set(slot, g);
       slots.push(slot);
-      keyArgs.push([]);
-      groupKeys.push([]);
+      sizes.push(0);
     }
     keyGroup[k] = g;
-    keyPos[k] = keyArgs[g].length;
-    keyArgs[g].push(i);
-    groupKeys[g].push(k);
+    keyPos[k] = sizes[g]++;
   }
-  return { slots, keyArgs, keyGroup, keyPos, groupKeys, step };
+  const groupStart = new Array<number>(slots.length + 1);
+  groupStart[0] = 0;
+  for (let g = 0; g < slots.length; g++) groupStart[g + 1] = groupStart[g] + sizes[g];
+  const members = new Array<number>(keyCount);
+  for (let k = 0; k < keyCount; k++) members[groupStart[keyGroup[k]] + keyPos[k]] = k;
+  return { firstKey, step, slots, keyGroup, keyPos, members, groupStart };
+}
+
+/** The argument indexes of group g's keys, in key order. */
+export function groupKeyArgs(plan: SplitPlan, g: number): number[] {
+  const out: number[] = [];
+  for (let m = plan.groupStart[g]; m < plan.groupStart[g + 1]; m++) out.push(plan.firstKey + plan.members[m] * plan.step);
+  return out;
 }
 
 /**
@@ -70,25 +81,29 @@ export interface EncodedGroups {
  * all groups (this runs once per split request).
  */
 export function encodeGroups(plan: SplitPlan, buf: Buffer, args: Int32Array): EncodedGroups {
-  const step = plan.step;
-  const groups = plan.keyArgs.length;
+  const { step, firstKey, members, groupStart } = plan;
+  const groups = plan.slots.length;
   const nameSize = bulkSize(args[1] - args[0]);
   let size = 0;
   for (let g = 0; g < groups; g++) {
-    const keys = plan.keyArgs[g];
-    size += headerSize(1 + keys.length * step) + nameSize;
-    for (const k of keys) for (let j = 0; j < step; j++) size += bulkSize(args[(k + j) * 2 + 1] - args[(k + j) * 2]);
+    size += headerSize(1 + (groupStart[g + 1] - groupStart[g]) * step) + nameSize;
+    for (let m = groupStart[g]; m < groupStart[g + 1]; m++) {
+      const k = firstKey + members[m] * step;
+      for (let j = 0; j < step; j++) size += bulkSize(args[(k + j) * 2 + 1] - args[(k + j) * 2]);
+    }
   }
   const out = Buffer.allocUnsafe(size);
   const offsets = new Int32Array(groups + 1);
   let at = 0;
   for (let g = 0; g < groups; g++) {
     offsets[g] = at;
-    const keys = plan.keyArgs[g];
     out[at++] = 0x2a; // *
-    at = writeNumber(out, at, 1 + keys.length * step);
+    at = writeNumber(out, at, 1 + (groupStart[g + 1] - groupStart[g]) * step);
     at = writeBulk(out, at, buf, args[0], args[1]);
-    for (const k of keys) for (let j = 0; j < step; j++) at = writeBulk(out, at, buf, args[(k + j) * 2], args[(k + j) * 2 + 1]);
+    for (let m = groupStart[g]; m < groupStart[g + 1]; m++) {
+      const k = firstKey + members[m] * step;
+      for (let j = 0; j < step; j++) at = writeBulk(out, at, buf, args[(k + j) * 2], args[(k + j) * 2 + 1]);
+    }
   }
   offsets[groups] = at;
   return { bytes: out, offsets };
@@ -96,8 +111,8 @@ export function encodeGroups(plan: SplitPlan, buf: Buffer, args: Int32Array): En
 
 /** Encodes the sub-command of group `g` alone. */
 export function encodeGroup(plan: SplitPlan, g: number, buf: Buffer, args: Int32Array): Buffer {
-  const single: SplitPlan = { ...plan, keyArgs: [plan.keyArgs[g]] };
-  return encodeGroups(single, buf, args).bytes;
+  const { bytes, offsets } = encodeGroups(plan, buf, args);
+  return bytes.subarray(offsets[g], offsets[g + 1]);
 }
 
 function digits(n: number): number {

@@ -1,11 +1,14 @@
 import { afterEach, describe, it, expect, vi } from 'vitest';
 import { firstError, merge, mergeOrderedArray, type MergeKind } from '../../../../src/proxy/fanout/merge.js';
-import { planSplit } from '../../../../src/proxy/fanout/split.js';
+import { groupKeyArgs, planSplit, type SplitPlan } from '../../../../src/proxy/fanout/split.js';
 import type { ChildReplies } from '../../../../src/proxy/fanout/gather.js';
 import { fallbackCommandTable, type CommandSpec } from '../../../../src/proxy/commands/table.js';
 import { slotOf } from '../../../../src/cluster/key-slot.js';
 import { Prng } from '../../support/prng.js';
 import { bytes, requestView } from '../../support/resp.js';
+
+/** Each group's key argument indexes (the plan keeps them flat). */
+const keyArgsOf = (plan: SplitPlan): number[][] => plan.slots.map((_, g) => groupKeyArgs(plan, g));
 
 /**
  * Sub-request replies as the Gather holds them: all in one shared read buffer, laid out in the
@@ -353,7 +356,7 @@ describe('mergeOrderedArray', () => {
   function mget(keys: string[], values: Record<string, string | null>, reply = (frame: string) => frame) {
     const view = requestView('MGET', ...keys);
     const plan = planSplit(MGET, view.buf, view.argc, view.args);
-    const frames = plan.keyArgs.map((group) =>
+    const frames = keyArgsOf(plan).map((group) =>
       reply(arr(...group.map((argIndex) => {
         const v = values[keys[argIndex - 1]];
         return v === null || v === undefined ? NIL : bulk(v);
@@ -385,7 +388,7 @@ describe('mergeOrderedArray', () => {
     const plan = planSplit(MGET, view.buf, view.argc, view.args);
     // The nodes' elements differ per position so a mix-up shows (a value that changes between reads).
     const frames = [arr(bulk('a0'), bulk('a1'), bulk('a2')), arr(bulk('b0'), bulk('b1')), arr(bulk('c0'))];
-    expect(plan.keyArgs).toEqual([[1, 3, 4], [2, 6], [5]]);
+    expect(keyArgsOf(plan)).toEqual([[1, 3, 4], [2, 6], [5]]);
     expect(text(mergeOrderedArray(replies(...frames), plan))).toBe(
       arr(bulk('a0'), bulk('b0'), bulk('a1'), bulk('a2'), bulk('c0'), bulk('b1')),
     );

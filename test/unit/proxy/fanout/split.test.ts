@@ -1,9 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { slotOf } from '../../../../src/cluster/key-slot.js';
-import { encodeGroup, hasWholeGroups, planSplit, type SplitPlan } from '../../../../src/proxy/fanout/split.js';
+import { encodeGroup, groupKeyArgs, hasWholeGroups, planSplit, type SplitPlan } from '../../../../src/proxy/fanout/split.js';
 import { fallbackCommandTable, type CommandSpec } from '../../../../src/proxy/commands/table.js';
 import { Prng } from '../../support/prng.js';
 import { allByteValues, bytes, multibulk, requestView, toBuffer, type Arg, type RequestView } from '../../support/resp.js';
+
+/** Each group's key argument indexes (the plan keeps them flat). */
+const keyArgsOf = (plan: SplitPlan): number[][] => plan.slots.map((_, g) => groupKeyArgs(plan, g));
 
 const table = fallbackCommandTable();
 
@@ -66,7 +69,7 @@ describe('planSplit', () => {
   it('makes one group per slot, numbered in the order their first key appears', () => {
     const p = plan(MGET, requestView('MGET', C, A, B, D));
     expect(p.slots).toEqual([slotOf(C), slotOf(A), slotOf(B), slotOf(D)]);
-    expect(p.keyArgs).toEqual([[1], [2], [3], [4]]);
+    expect(keyArgsOf(p)).toEqual([[1], [2], [3], [4]]);
     expect(Array.from(p.keyGroup)).toEqual([0, 1, 2, 3]);
     expect(Array.from(p.keyPos)).toEqual([0, 0, 0, 0]);
     expect(p.step).toBe(1);
@@ -75,7 +78,7 @@ describe('planSplit', () => {
   it('puts keys that share a hash tag in one group, in the client order', () => {
     const p = plan(MGET, requestView('MGET', '{u1}:x', B, '{u1}:y', '{u1}:z', B));
     expect(p.slots).toEqual([slotOf('u1'), slotOf(B)]);
-    expect(p.keyArgs).toEqual([[1, 3, 4], [2, 5]]);
+    expect(keyArgsOf(p)).toEqual([[1, 3, 4], [2, 5]]);
     expect(Array.from(p.keyGroup)).toEqual([0, 1, 0, 0, 1]);
     expect(Array.from(p.keyPos)).toEqual([0, 0, 1, 2, 1]);
   });
@@ -83,7 +86,7 @@ describe('planSplit', () => {
   it('keeps a repeated key in its slot group each time it appears', () => {
     const p = plan(MGET, requestView('MGET', A, B, A, C, A));
     expect(p.slots).toEqual([slotOf(A), slotOf(B), slotOf(C)]);
-    expect(p.keyArgs).toEqual([[1, 3, 5], [2], [4]]);
+    expect(keyArgsOf(p)).toEqual([[1, 3, 5], [2], [4]]);
     expect(Array.from(p.keyGroup)).toEqual([0, 1, 0, 2, 0]);
     expect(Array.from(p.keyPos)).toEqual([0, 0, 1, 0, 2]);
   });
@@ -91,7 +94,7 @@ describe('planSplit', () => {
   it('makes a single group when every key is in one slot', () => {
     const p = plan(command('del'), requestView('DEL', '{t}1', '{t}2', '{t}3'));
     expect(p.slots).toEqual([slotOf('t')]);
-    expect(p.keyArgs).toEqual([[1, 2, 3]]);
+    expect(keyArgsOf(p)).toEqual([[1, 2, 3]]);
   });
 
   it('takes MSET keys at every second argument, never a value', () => {
@@ -99,7 +102,7 @@ describe('planSplit', () => {
     const p = plan(MSET, requestView('MSET', A, B, C, D, A, C));
     expect(p.step).toBe(2);
     expect(p.slots).toEqual([slotOf(A), slotOf(C)]);
-    expect(p.keyArgs).toEqual([[1, 5], [3]]);
+    expect(keyArgsOf(p)).toEqual([[1, 5], [3]]);
     expect(Array.from(p.keyGroup)).toEqual([0, 1, 0]);
     expect(Array.from(p.keyPos)).toEqual([0, 0, 1]);
   });
@@ -107,7 +110,7 @@ describe('planSplit', () => {
   it.each(['del', 'unlink', 'exists', 'touch', 'mget'])('splits %s one key per argument', (name) => {
     const p = plan(command(name), requestView(name.toUpperCase(), B, A, B));
     expect(p.slots).toEqual([slotOf(B), slotOf(A)]);
-    expect(p.keyArgs).toEqual([[1, 3], [2]]);
+    expect(keyArgsOf(p)).toEqual([[1, 3], [2]]);
   });
 
   it('reads key bytes through the offsets (junk and braces around the frame do not count)', () => {
@@ -123,7 +126,7 @@ describe('planSplit', () => {
     args.set(view.args);
     const p = planSplit(MGET, view.buf, view.argc, args);
     expect(p.slots).toEqual([slotOf(A), slotOf(B)]);
-    expect(p.keyArgs).toEqual([[1], [2]]);
+    expect(keyArgsOf(p)).toEqual([[1], [2]]);
     expect(p.keyGroup.length).toBe(2);
   });
 
@@ -273,20 +276,20 @@ describe('planSplit + encodeGroup on random requests', () => {
       // keyGroup/keyPos point every client key at its own argument.
       expect(p.keyGroup.length, context).toBe(keyCount);
       for (let k = 0; k < keyCount; k++) {
-        expect(p.keyArgs[p.keyGroup[k]][p.keyPos[k]], context).toBe(1 + k * step);
+        expect(keyArgsOf(p)[p.keyGroup[k]][p.keyPos[k]], context).toBe(1 + k * step);
       }
       // Each group's arguments increase (client order) and all hash to its slot.
-      p.keyArgs.forEach((group, g) => {
+      keyArgsOf(p).forEach((group, g) => {
         expect([...group].sort((x, y) => x - y), context).toEqual(group);
         for (const argIndex of group) expect(slotOf(toBuffer(parts[argIndex])), context).toBe(p.slots[g]);
       });
-      expect(p.keyArgs.flat().length, context).toBe(keyCount);
+      expect(keyArgsOf(p).flat().length, context).toBe(keyCount);
 
       // The sub-commands carry exactly the group's keys (with their values) as bytes.
       p.slots.forEach((_, g) => {
         const args = parseMultibulk(encodeGroup(p, g, view.buf, view.args));
         const expected: Buffer[] = [bytes(name)];
-        for (const argIndex of p.keyArgs[g]) {
+        for (const argIndex of keyArgsOf(p)[g]) {
           for (let j = 0; j < step; j++) expected.push(toBuffer(parts[argIndex + j]));
         }
         expect(args, `${context}, group ${g}`).toEqual(expected);
