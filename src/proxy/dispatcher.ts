@@ -6,7 +6,7 @@ import type { ClusterHandler } from './commands/cluster-wide.js';
 import { ClusterDownError, ClusterOps } from './fanout/cluster-ops.js';
 import { Gather } from './fanout/gather.js';
 import { merge, mergeOrderedArray } from './fanout/merge.js';
-import { encodeGroups, hasWholeGroups, planSplit } from './fanout/split.js';
+import { encodeGroup, groupSize, hasWholeGroups, planSplit, writeGroup } from './fanout/split.js';
 import { Request } from './request.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
@@ -94,8 +94,21 @@ export class Dispatcher {
       const reply = kind === 'ordered-array' ? mergeOrderedArray(replies, plan) : merge(kind, replies);
       parent.complete(reply, 0, reply.length);
     });
-    const { bytes, offsets } = encodeGroups(plan, buf, args);
-    for (let g = 0; g < plan.slots.length; g++) this.router.route(gather.child(g, bytes, plan.slots[g], offsets[g], offsets[g + 1]));
+    for (let g = 0; g < plan.slots.length; g++) {
+      const slot = plan.slots[g];
+      const link = this.router.linkForSlot(slot, session.id);
+      if (link === null) {
+        // No open link for the slot now: the router parks it (or fails it) as any request.
+        this.router.route(gather.child(g, encodeGroup(plan, g, buf, args), slot));
+        continue;
+      }
+      const size = groupSize(plan, g, args);
+      const at = link.reserve(size);
+      writeGroup(plan, g, buf, args, link.outputBuffer, at);
+      const child = gather.child(g, link.outputBuffer, slot, at, at + size);
+      this.router.stamp(child);
+      link.sendReserved(child, at, size);
+    }
   }
 
   /**

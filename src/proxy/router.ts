@@ -111,6 +111,19 @@ export class Router implements LinkEvents {
     return this.slots[slot];
   }
 
+  /** The open link a client's request for `slot` goes on now, or null (no master known, link closed). */
+  linkForSlot(slot: number, clientId: number): NodeLink | null {
+    const node = this.slots[slot];
+    if (node === null) return null;
+    const link = node.linkFor(clientId);
+    return link.open ? link : null;
+  }
+
+  /** Gives a request its deadline (from now) if it has none yet. */
+  stamp(request: Request): void {
+    if (request.deadline === 0) request.deadline = clock.now + this.options.requestTimeoutMs;
+  }
+
   /** Sends a request to one particular node: never redirected or re-routed (its answer is about that node). */
   sendTo(node: ClusterNode, request: Request): void {
     request.retryable = false;

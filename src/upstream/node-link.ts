@@ -83,9 +83,36 @@ export class NodeLink implements ReplySink, Flushable {
       entry.fail(errorReply(`ERR slotgate: link to ${this.address} is closed`));
       return;
     }
-    this.pending.push(entry, clock.now);
     const at = this.out.append(buf, start, end);
-    entry.sentFrom(this.out.buffer, at, at + (end - start));
+    this.queued(entry, at, end - start);
+  }
+
+  /** False once closed for good: then nothing can be sent (send fails the entry). */
+  get open(): boolean {
+    return this.state !== 'closed';
+  }
+
+  /**
+   * Room for a request of `size` bytes that the caller encodes itself, straight into the
+   * output (no buffer of its own to copy in): write it at the returned offset of
+   * `outputBuffer`, then call `sendReserved`, before anything else is sent on this link.
+   * Only on an open link.
+   */
+  reserve(size: number): number {
+    return this.out.reserve(size);
+  }
+
+  get outputBuffer(): Buffer {
+    return this.out.buffer;
+  }
+
+  sendReserved(entry: PendingReply, at: number, size: number): void {
+    this.queued(entry, at, size);
+  }
+
+  private queued(entry: PendingReply, at: number, size: number): void {
+    this.pending.push(entry, clock.now);
+    entry.sentFrom(this.out.buffer, at, at + size);
     this.unsent++;
     if (this.state === 'ready') scheduleFlush(this);
     else if (this.state === 'idle' && this.reconnectTimer === null) this.connect();

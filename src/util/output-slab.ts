@@ -37,6 +37,17 @@ export class OutputSlab {
     return at;
   }
 
+  /**
+   * Makes room for `length` bytes the caller writes itself at the returned offset of
+   * `this.buffer` (encoding straight into the queue instead of copying an encoded buffer in).
+   */
+  reserve(length: number): number {
+    if (this.slab.length - this.end < length) this.newSlab(length);
+    const at = this.end;
+    this.end = at + length;
+    return at;
+  }
+
   /** Everything appended since the last take, as one view. */
   take(): Buffer {
     const out = this.slab.subarray(this.start, this.end);

@@ -69,6 +69,14 @@ describe('live resharding under load', () => {
             acked.set(key, value);
             const back = await c.get(key);
             if (back !== value) errors.push(`read ${key}: got ${back}, wanted ${value}`);
+            if (op % 5 === 0) {
+              // Across slots: split per slot, each part redirected on its own while its slot moves.
+              const several = [mine[(op + 7) % mine.length], mine[(op + 13) % mine.length], key];
+              await c.mset(...several.flatMap((k) => [k, value]));
+              for (const k of several) acked.set(k, value);
+              const values = await c.mget(...several);
+              if (values.some((v) => v !== value)) errors.push(`mget ${several.join(' ')}: got ${values.join(' ')}, wanted ${value}`);
+            }
           } catch (error) {
             errors.push(`${key}: ${(error as Error).message}`);
           }

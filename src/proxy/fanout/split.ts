@@ -69,50 +69,40 @@ export function hasWholeGroups(layout: KeyLayout, argc: number): boolean {
   return layout.keyStep <= 1 || (argc - layout.firstKey) % layout.keyStep === 0;
 }
 
-/** The sub-commands of every group, encoded back to back in one buffer; group g is bytes [offsets[g], offsets[g + 1]). */
-export interface EncodedGroups {
-  bytes: Buffer;
-  offsets: Int32Array;
+/** Bytes of group g's sub-command. */
+export function groupSize(plan: SplitPlan, g: number, args: Int32Array): number {
+  const { step, firstKey, members, groupStart } = plan;
+  let size = headerSize(1 + (groupStart[g + 1] - groupStart[g]) * step) + bulkSize(args[1] - args[0]);
+  for (let m = groupStart[g]; m < groupStart[g + 1]; m++) {
+    const k = firstKey + members[m] * step;
+    for (let j = 0; j < step; j++) size += bulkSize(args[(k + j) * 2 + 1] - args[(k + j) * 2]);
+  }
+  return size;
 }
 
 /**
- * Encodes each group's sub-command: the command name (argument 0) and the group's keys, each
- * with its following `step - 1` arguments, copied from the client's bytes. One allocation for
- * all groups (this runs once per split request).
+ * Writes group g's sub-command at `out[at]` (exactly groupSize bytes): the command name
+ * (argument 0) and the group's keys, each with its following `step - 1` arguments, copied from
+ * the client's bytes. Written straight into a node link's output, so it is encoded once and
+ * copied nowhere else.
  */
-export function encodeGroups(plan: SplitPlan, buf: Buffer, args: Int32Array): EncodedGroups {
+export function writeGroup(plan: SplitPlan, g: number, buf: Buffer, args: Int32Array, out: Buffer, at: number): number {
   const { step, firstKey, members, groupStart } = plan;
-  const groups = plan.slots.length;
-  const nameSize = bulkSize(args[1] - args[0]);
-  let size = 0;
-  for (let g = 0; g < groups; g++) {
-    size += headerSize(1 + (groupStart[g + 1] - groupStart[g]) * step) + nameSize;
-    for (let m = groupStart[g]; m < groupStart[g + 1]; m++) {
-      const k = firstKey + members[m] * step;
-      for (let j = 0; j < step; j++) size += bulkSize(args[(k + j) * 2 + 1] - args[(k + j) * 2]);
-    }
+  out[at++] = 0x2a; // *
+  at = writeNumber(out, at, 1 + (groupStart[g + 1] - groupStart[g]) * step);
+  at = writeBulk(out, at, buf, args[0], args[1]);
+  for (let m = groupStart[g]; m < groupStart[g + 1]; m++) {
+    const k = firstKey + members[m] * step;
+    for (let j = 0; j < step; j++) at = writeBulk(out, at, buf, args[(k + j) * 2], args[(k + j) * 2 + 1]);
   }
-  const out = Buffer.allocUnsafe(size);
-  const offsets = new Int32Array(groups + 1);
-  let at = 0;
-  for (let g = 0; g < groups; g++) {
-    offsets[g] = at;
-    out[at++] = 0x2a; // *
-    at = writeNumber(out, at, 1 + (groupStart[g + 1] - groupStart[g]) * step);
-    at = writeBulk(out, at, buf, args[0], args[1]);
-    for (let m = groupStart[g]; m < groupStart[g + 1]; m++) {
-      const k = firstKey + members[m] * step;
-      for (let j = 0; j < step; j++) at = writeBulk(out, at, buf, args[(k + j) * 2], args[(k + j) * 2 + 1]);
-    }
-  }
-  offsets[groups] = at;
-  return { bytes: out, offsets };
+  return at;
 }
 
-/** Encodes the sub-command of group `g` alone. */
+/** Group g's sub-command in a buffer of its own. */
 export function encodeGroup(plan: SplitPlan, g: number, buf: Buffer, args: Int32Array): Buffer {
-  const { bytes, offsets } = encodeGroups(plan, buf, args);
-  return bytes.subarray(offsets[g], offsets[g + 1]);
+  const out = Buffer.allocUnsafe(groupSize(plan, g, args));
+  writeGroup(plan, g, buf, args, out, 0);
+  return out;
 }
 
 function digits(n: number): number {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { slotOf } from '../../../../src/cluster/key-slot.js';
-import { encodeGroup, groupKeyArgs, hasWholeGroups, planSplit, type SplitPlan } from '../../../../src/proxy/fanout/split.js';
+import { encodeGroup, groupKeyArgs, groupSize, hasWholeGroups, planSplit, writeGroup, type SplitPlan } from '../../../../src/proxy/fanout/split.js';
 import { fallbackCommandTable, type CommandSpec } from '../../../../src/proxy/commands/table.js';
 import { Prng } from '../../support/prng.js';
 import { allByteValues, bytes, multibulk, requestView, toBuffer, type Arg, type RequestView } from '../../support/resp.js';
@@ -294,6 +294,33 @@ describe('planSplit + encodeGroup on random requests', () => {
         }
         expect(args, `${context}, group ${g}`).toEqual(expected);
       });
+    }
+  });
+});
+
+describe('groupSize and writeGroup', () => {
+  it('writeGroup fills exactly groupSize bytes, for every group of seeded random requests', () => {
+    const table = fallbackCommandTable();
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let n = 0; n < 200; n++) {
+      const name = next() < 0.5 ? 'MSET' : 'MGET';
+      const keyCount = 2 + Math.floor(next() * 30);
+      const parts: string[] = [];
+      for (let k = 0; k < keyCount; k++) {
+        parts.push(`key${Math.floor(next() * 1000)}`.repeat(1 + Math.floor(next() * 5)));
+        if (name === 'MSET') parts.push('v'.repeat(Math.floor(next() * 200)));
+      }
+      const view = requestView(name, ...parts);
+      const spec = table.get(name.toLowerCase())!;
+      const plan = planSplit(spec, view.buf, view.argc, view.args);
+      for (let g = 0; g < plan.slots.length; g++) {
+        const size = groupSize(plan, g, view.args);
+        const out = Buffer.alloc(size + 8, 0xee);
+        expect(writeGroup(plan, g, view.buf, view.args, out, 4)).toBe(4 + size);
+        expect(out[3]).toBe(0xee);
+        expect(out[4 + size]).toBe(0xee);
+      }
     }
   });
 });
