@@ -17,10 +17,13 @@ export function proxyClient(proxy: ProxyServer, options: RedisOptions = {}): Red
 
 /**
  * A cluster-mode ioredis client given only slotgate's address: slotgate answers CLUSTER SLOTS
- * as one node owning every slot, so everything goes to slotgate.
+ * as one node owning every slot, so everything goes to slotgate. ioredis gives up on the first
+ * CLUSTER SLOTS after 1 s by default ("None of startup nodes is available"), which 200 clients
+ * starting at once on 2 busy cores (the whole suite runs in parallel) can exceed.
  */
 export function proxyClusterClient(proxy: ProxyServer, options: RedisOptions = {}): Cluster {
   return new Cluster([{ host: '127.0.0.1', port: proxy.port }], {
+    slotsRefreshTimeout: 10_000,
     redisOptions: { protocol: 2, maxRetriesPerRequest: 0, ...options },
   });
 }
