@@ -13,6 +13,10 @@ export interface SlotgateConfig {
   requirepass?: string;
   /** Shared pipelined connections per master node. */
   connectionsPerNode: number;
+  /** Most dedicated node connections lent to clients at once (transactions, blocking, pub/sub). */
+  privateLinksMax: number;
+  /** Idle dedicated connections kept open per master, ready to lend. */
+  privateLinksIdle: number;
   /** Periodic topology refresh interval, milliseconds. */
   refreshIntervalMs: number;
   /** Deadline of one request at the nodes (including redirect and TRYAGAIN retries), milliseconds. */

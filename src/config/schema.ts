@@ -80,6 +80,23 @@ const TABLE = [
     description: 'Shared pipelined connections per master node',
   },
   {
+    name: 'private-links-max',
+    field: 'privateLinksMax',
+    type: 'number',
+    default: 2000,
+    min: 1,
+    runtime: true,
+    description: 'Most dedicated node connections lent to clients at once (transactions, blocking commands, subscriptions)',
+  },
+  {
+    name: 'private-links-idle',
+    field: 'privateLinksIdle',
+    type: 'number',
+    default: 2,
+    min: 0,
+    description: 'Dedicated connections kept open and ready per master, so a MULTI or BLPOP needs no connect',
+  },
+  {
     name: 'refresh-interval',
     field: 'refreshIntervalMs',
     type: 'duration',

@@ -13,6 +13,8 @@ export interface ClientContext {
   readonly server: ServerContext;
   /** Close this client once the reply being built has been written (QUIT). */
   closeAfterReply(): void;
+  /** Ends its transaction, subscriptions and blocked call (RESET). */
+  endConnectionState(): void;
 }
 
 /** One line of PROXY CONFIG GET: an option's name and its value as text. */

@@ -10,6 +10,10 @@ import { encodeGroup, groupSize, hasWholeGroups, planSplit, writeGroup } from '.
 import { Request } from './request.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
+import type { PrivateContext } from './private/private-context.js';
+import { BlockedCall } from './private/blocked-call.js';
+import { Transaction } from './private/transaction.js';
+import { Subscription } from './private/subscription.js';
 
 /** The settings dispatch reads on every request (changeable at run time with PROXY CONFIG SET). */
 export interface DispatchSettings {
@@ -33,11 +37,13 @@ export class Dispatcher {
     public table: CommandTable,
     private readonly router: Router,
     private readonly settings: DispatchSettings,
+    private readonly privateLinks: PrivateContext,
   ) {
     this.ops = new ClusterOps(router);
   }
 
-  dispatch(session: Session, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+  /** `settled`: dispatched again after a subscription sync (see Subscription.whileSubscribed). */
+  dispatch(session: Session, buf: Buffer, start: number, end: number, argc: number, args: Int32Array, settled = false): void {
     const top = this.table.lookup(buf, args[0], args[1]);
     if (top === undefined) return session.enqueue(Request.answered(session, unknownCommand(buf, argc, args)));
     let spec = top;
@@ -50,28 +56,52 @@ export class Dispatcher {
       }
       spec = sub;
     }
-    const early = this.precheck(session, spec, buf, argc, args);
+    const early = this.precheck(session, spec, argc);
     if (early !== null) return session.enqueue(Request.answered(session, early));
+    // Connection state first: a subscribed client, or one inside MULTI, is served by its own link.
+    if (session.subscription !== null && spec.pubsub === null && !settled) {
+      const copy = copyRequest(buf, start, end, argc, args);
+      const again = (): void => this.dispatch(session, copy.buf, 0, copy.buf.length, argc, copy.args, true);
+      return Subscription.whileSubscribed(session, { spec, buf, start, end, argc, args }, again);
+    }
+    if (session.transaction !== null && spec.policy !== 'transaction' && (session.transaction as Transaction).inMulti) {
+      return Transaction.queue(session, { spec, buf, start, end, argc, args });
+    }
 
     switch (spec.policy) {
       case 'forward':
       case 'split': {
-        const slot = findSlot(spec, buf, argc, args);
+        if (spec.blockingWithKeyword !== null && hasKeyword(buf, argc, args, spec.blockingWithKeyword)) {
+          return this.blocking(session, spec, buf, start, end, argc, args);
+        }
+        const slot = spec.fixedSlot < 0 ? findSlot(spec, buf, argc, args) : spec.fixedSlot;
         if (slot === CROSS_SLOT) {
-          if (spec.policy === 'split' && this.settings.crossSlot === 'split') return this.split(session, spec, buf, argc, args);
+          if (spec.policy === 'split' && this.settings.crossSlot === 'split') {
+            if (session.channel !== null) return this.redispatchAfterPrivate(session, buf, start, end, argc, args);
+            return this.split(session, spec, buf, argc, args);
+          }
           return session.enqueue(Request.answered(session, CROSSSLOT));
         }
         const request = new Request(session, buf, start, end, slot);
+        if (session.channel !== null) return this.afterPrivate(session, request, () => this.router.route(request));
         session.enqueue(request);
         this.router.route(request);
         return;
       }
+      case 'transaction':
+        return Transaction.step(this.privateLinks, session, { spec, buf, start, end, argc, args });
+      case 'blocking':
+        return this.blocking(session, spec, buf, start, end, argc, args);
+      case 'pubsub':
+        return Subscription.step(this.privateLinks, session, { spec, buf, start, end, argc, args });
       case 'local':
         return session.enqueue(Request.answered(session, (spec.handler as LocalHandler)(session, argv(buf, argc, args))));
       case 'admin':
         if (!this.settings.adminCommands) return session.enqueue(Request.answered(session, refusal(spec)));
+        if (session.channel !== null) return this.redispatchAfterPrivate(session, buf, start, end, argc, args);
         return this.runOnCluster(session, spec, argv(buf, argc, args));
       case 'cluster':
+        if (session.channel !== null) return this.redispatchAfterPrivate(session, buf, start, end, argc, args);
         return this.runOnCluster(session, spec, argv(buf, argc, args));
       default:
         return session.enqueue(Request.answered(session, refusal(spec)));
@@ -125,17 +155,62 @@ export class Dispatcher {
     );
   }
 
-  /** Arity, authentication and connection-state checks, in Redis' order; null when the request may go on. */
-  private precheck(session: Session, spec: CommandSpec, buf: Buffer, argc: number, args: Int32Array): Buffer | null {
+  /**
+   * A blocking command: alone on a dedicated link once the client's earlier requests are
+   * answered, and nothing later from the client runs before its reply (as on Redis).
+   */
+  private blocking(session: Session, spec: CommandSpec, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+    const slot = findSlot(spec, buf, argc, args);
+    if (slot === CROSS_SLOT) return session.enqueue(Request.answered(session, CROSSSLOT));
+    const request = new Request(session, buf, start, end, slot);
+    const call = new BlockedCall(this.privateLinks, session, request);
+    session.channel = null;
+    session.enqueueWhenHead(request, () => call.start(), true);
+  }
+
+  /**
+   * A request for the shared links right after requests on a dedicated one (a WATCH, say):
+   * it waits until they are answered, so it cannot overtake them at the node.
+   */
+  private afterPrivate(session: Session, request: Request, send: () => void): void {
+    session.channel = null;
+    session.enqueueWhenHead(request, send, false);
+  }
+
+  /**
+   * A request that reaches the nodes in several parts (a split, a whole-cluster command) right
+   * after requests on a dedicated link: a copy of it is dispatched again once they are answered.
+   * A placeholder (answered with nothing) keeps its place in the reply order meanwhile.
+   */
+  private redispatchAfterPrivate(session: Session, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+    const copy = copyRequest(buf, start, end, argc, args);
+    const placeholder = new Request(session, NO_BYTES, 0, 0, -1);
+    session.channel = null;
+    session.enqueueWhenHead(
+      placeholder,
+      () => {
+        placeholder.complete(NO_BYTES, 0, 0);
+        this.dispatch(session, copy.buf, 0, copy.buf.length, argc, copy.args);
+      },
+      false,
+    );
+  }
+
+  /** Arity and authentication checks, in Redis' order; null when the request may go on. */
+  private precheck(session: Session, spec: CommandSpec, argc: number): Buffer | null {
     if ((spec.arity > 0 && argc !== spec.arity) || argc < -spec.arity) {
       return errorReply(`ERR wrong number of arguments for '${spec.name}' command`);
     }
     if (!session.authenticated && !spec.noAuth) return NOAUTH;
-    if (spec.privateWithKeyword !== null && hasKeyword(buf, argc, args, spec.privateWithKeyword)) {
-      return refusal({ ...spec, policy: 'private' });
-    }
     return null;
   }
+}
+
+/** The request's bytes and argument offsets in buffers of their own (the read buffer is reused). */
+function copyRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): { buf: Buffer; args: Int32Array } {
+  const copyArgs = new Int32Array(argc * 2);
+  for (let i = 0; i < argc * 2; i++) copyArgs[i] = args[i] - start;
+  return { buf: Buffer.from(buf.subarray(start, end)), args: copyArgs };
 }
 
 /** The request's arguments as buffers of their own (the read buffer is reused). */
@@ -151,7 +226,7 @@ function refusal(spec: CommandSpec): Buffer {
     return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (then sent to every master)`);
   }
   if (spec.policy === 'private') {
-    return errorReply(`ERR slotgate: ${name} needs a dedicated node connection, which slotgate does not support yet`);
+    return errorReply(`ERR slotgate: ${name} is tied to a node connection slotgate shares with other clients, so it is not supported`);
   }
   return errorReply(`ERR slotgate: ${name} is not allowed through the proxy`);
 }

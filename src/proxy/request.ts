@@ -32,6 +32,13 @@ export class Request implements PendingReply {
   deadline = 0;
   /** The client read it came in. */
   readonly batch: number;
+  /**
+   * Sends the request once every earlier request of the client is answered (see
+   * Session.enqueueWhenHead); null once started, or for requests sent at once.
+   */
+  startWhenHead: (() => void) | null = null;
+  /** The client's later requests wait until this one is answered (a blocking command, EXEC). */
+  exclusive = false;
 
   constructor(
     readonly client: ReplyTarget,

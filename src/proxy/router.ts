@@ -85,6 +85,11 @@ export class Router implements LinkEvents {
     this.parked = [];
   }
 
+  /** MOVED/ASK hops a request may take. */
+  get maxRedirects(): number {
+    return this.options.maxRedirects;
+  }
+
   /** Addresses of the current masters, as host:port text. */
   masterAddresses(): string[] {
     return this.masters.map((m) => m.address);
@@ -167,7 +172,8 @@ export class Router implements LinkEvents {
     node.linkFor(request.client.id).send(request, request.buf, request.start, request.end);
   }
 
-  private masterForClient(clientId: number): ClusterNode | null {
+  /** The master keyless requests of this client go to. */
+  masterForClient(clientId: number): ClusterNode | null {
     const masters = this.masters;
     return masters.length === 0 ? null : masters[clientId % masters.length];
   }
@@ -249,7 +255,7 @@ export class Router implements LinkEvents {
   }
 
   /** host:port from a redirect; an empty host means the node that sent it. */
-  private nodeAt(target: string, replyingHost: string): ClusterNode {
+  nodeAt(target: string, replyingHost: string): ClusterNode {
     const colon = target.lastIndexOf(':');
     if (colon < 0) throw new Error('no port');
     let host = target.slice(0, colon);

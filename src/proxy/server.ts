@@ -16,6 +16,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Router } from './router.js';
 import { Session } from './session.js';
 import { packageVersion } from '../version.js';
+import { PrivateLinkPool } from '../upstream/private-links.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -35,6 +36,9 @@ export class ProxyServer implements ServerContext {
   /** Shared by every session, so PROXY CONFIG SET reaches them all. */
   private readonly limits: SessionLimits;
   private readonly routerOptions: RouterOptions;
+  /** Dedicated node connections lent to clients (transactions, blocking commands, subscriptions). */
+  readonly privateLinks: PrivateLinkPool;
+  private warmTimer: NodeJS.Timeout | null = null;
   redisVersion = '7.0.0';
   totalConnections = 0;
   rejectedConnections = 0;
@@ -59,7 +63,12 @@ export class ProxyServer implements ServerContext {
       queryBufferLimit: config.clientQueryBufferLimit,
       maxPending: config.clientMaxPending,
     };
-    this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router, config);
+    this.privateLinks = new PrivateLinkPool(
+      this.routerOptions.link,
+      { max: config.privateLinksMax, idlePerNode: config.privateLinksIdle },
+      log,
+    );
+    this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router, config, { router: this.router, pool: this.privateLinks });
     // Sessions take accepted connections over before reading from them (see takeOverAccepted).
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
   }
@@ -90,6 +99,10 @@ export class ProxyServer implements ServerContext {
     });
     this.log.info({ bind: this.config.bind, port: this.port, seeds: this.config.seeds }, 'listening');
     await this.router.start();
+    // Idle dedicated links follow the masters (checked at each refresh interval).
+    this.privateLinks.warm(this.router.masterNodes());
+    this.warmTimer = setInterval(() => this.privateLinks.warm(this.router.masterNodes()), this.config.refreshIntervalMs);
+    this.warmTimer.unref();
     await this.loadCommandTable();
   }
 
@@ -171,6 +184,10 @@ export class ProxyServer implements ServerContext {
       `retries_tryagain:${s.tryagain}`,
       `retries_clusterdown:${s.clusterdown}`,
       `link_downs:${s.linkDowns}`,
+      `private_links_lent:${this.privateLinks.lentCount}`,
+      `private_links_idle:${this.privateLinks.idleCount}`,
+      `private_links_lent_total:${this.privateLinks.totalLent}`,
+      `private_links_closed_dirty:${this.privateLinks.closedDirty}`,
       `upstream_timeouts:${s.timeouts}`,
       `topology_refreshes:${s.refreshes}`,
       `topology_refresh_failures:${s.refreshFailures}`,
@@ -212,6 +229,7 @@ export class ProxyServer implements ServerContext {
     this.limits.maxPending = config.clientMaxPending;
     this.routerOptions.maxRedirects = config.maxRedirects;
     this.routerOptions.requestTimeoutMs = config.requestTimeoutMs;
+    this.privateLinks.limits.max = config.privateLinksMax;
     this.log.level = config.logLevel;
     this.log.info({ option: name, value: coerced.value }, 'option changed');
     return null;
@@ -238,6 +256,8 @@ export class ProxyServer implements ServerContext {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of this.sessions) session.destroy();
+    if (this.warmTimer !== null) clearInterval(this.warmTimer);
+    this.privateLinks.close();
     this.router.stop();
     this.releaseClock?.();
     this.releaseClock = null;

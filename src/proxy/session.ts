@@ -9,6 +9,12 @@ import type { ClientContext, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import { Request, type ReplyTarget } from './request.js';
 
+/** Client state held on dedicated node connections (a transaction, a subscription, a blocked call). */
+export interface ConnectionState {
+  /** The client went away or was RESET: give back or close what it holds. */
+  end(): void;
+}
+
 /** Ready reply bytes beyond which a session writes without waiting for the rest of their read. */
 const HOLD_MAX_BYTES = 64 * 1024;
 
@@ -54,6 +60,17 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** A request later ones must not overtake (a whole-cluster command still talking to the nodes). */
   private barrier: Request | null = null;
   private readonly connectedAt = Date.now();
+  /** MULTI/WATCH in progress (src/proxy/private/transaction.ts). */
+  transaction: (ConnectionState & object) | null = null;
+  /** Subscriptions (src/proxy/private/subscription.ts). */
+  subscription: (ConnectionState & object) | null = null;
+  /** A blocking command waiting on its dedicated link. */
+  blocked: ConnectionState | null = null;
+  /**
+   * The dedicated link the last request went on, null for the shared links. A request for the
+   * other kind waits until the earlier ones are answered, so it cannot overtake them at the node.
+   */
+  channel: object | null = null;
 
   /** `accepted` comes from a `pauseOnConnect` server; the session takes its connection over. */
   constructor(
@@ -157,15 +174,55 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
    */
   holdUntilAnswered(request: Request): void {
     if (request.replyBuf !== null) return;
+    // The socket keeps being read (the scanner holds what comes, within the query buffer
+    // limit), so a client that goes away while held, e.g. blocked in BLPOP, is seen at once.
     this.barrier = request;
-    this.socket.pause();
+  }
+
+  /**
+   * Enqueues `request` and calls `start` (which sends it) once every earlier request of this
+   * client is answered; meanwhile nothing later is dispatched. With `exclusive`, nothing later
+   * is dispatched until it is answered either (Redis runs nothing of a client blocked in BLPOP).
+   * The request's bytes are copied: the read buffer they are in is reused.
+   */
+  enqueueWhenHead(request: Request, start: () => void, exclusive: boolean): void {
+    request.exclusive = exclusive;
+    if (this.head === null) {
+      this.enqueue(request);
+      if (exclusive) this.holdUntilAnswered(request);
+      start();
+      return;
+    }
+    request.keepBytes();
+    request.startWhenHead = start;
+    this.enqueue(request);
+    this.barrier = request; // as in holdUntilAnswered, the socket keeps being read
+  }
+
+  /** Starts the head request if it waited for the earlier ones (enqueueWhenHead). */
+  private startHead(head: Request): void {
+    const start = head.startWhenHead as () => void;
+    head.startWhenHead = null;
+    if (!head.exclusive && this.barrier === head) this.barrier = null;
+    start();
+    if (this.barrier === null) this.updateReading();
+  }
+
+  /**
+   * Writes a frame that answers no request of the queue (a subscription's message), after
+   * every reply already written.
+   */
+  pushFrame(buf: Buffer, start: number, end: number): void {
+    if (this.closed) return;
+    this.out.add(buf, start, end);
+    scheduleFlush(this);
   }
 
   /** Moves every finished reply at the head of the queue to the output. */
   private drainReplies(): void {
     let head = this.head;
     while (head !== null && head.replyBuf !== null) {
-      this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
+      if (head.replyEnd > head.replyStart) this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
       this.outBatch = head.batch;
       head = head.next;
       this.inFlight--;
@@ -173,6 +230,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.head = head;
     if (head === null) this.tail = null;
     scheduleFlush(this);
+    if (head !== null && head.startWhenHead !== null) this.startHead(head);
     if (this.pausedForPending && this.inFlight < this.limits.maxPending / 2) {
       this.pausedForPending = false;
       this.updateReading();
@@ -231,6 +289,16 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.socket.destroy();
   }
 
+  /** Ends the client's transaction, subscriptions and blocked call (it went away, or RESET). */
+  endConnectionState(): void {
+    const states = [this.transaction, this.subscription, this.blocked];
+    this.transaction = null;
+    this.subscription = null;
+    this.blocked = null;
+    this.channel = null;
+    for (const state of states) state?.end();
+  }
+
   private onSocketClose(): void {
     if (this.closed) return;
     this.closed = true;
@@ -238,6 +306,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.head = null;
     this.tail = null;
     this.out.clear();
+    this.endConnectionState();
     this.onClose(this);
   }
 }

@@ -57,6 +57,12 @@ export class NodeLink implements ReplySink, Flushable {
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
+  /**
+   * Sees each reply frame before it is matched to a request; returns true when it took the
+   * frame (a subscription's messages and confirmations, which answer no pending request).
+   * Null on shared links.
+   */
+  frameFilter: ((buf: Buffer, start: number, end: number) => boolean) | null = null;
 
   constructor(
     readonly host: string,
@@ -85,6 +91,17 @@ export class NodeLink implements ReplySink, Flushable {
     }
     const at = this.out.append(buf, start, end);
     this.queued(entry, at, end - start);
+  }
+
+  /**
+   * Sends bytes no pending entry waits for: on a subscription link, whose frames all go to
+   * `frameFilter`.
+   */
+  sendRaw(buf: Buffer, start: number, end: number): void {
+    if (this.state === 'closed') return;
+    this.out.append(buf, start, end);
+    if (this.state === 'ready') scheduleFlush(this);
+    else if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
   }
 
   /** False once closed for good: then nothing can be sent (send fails the entry). */
@@ -129,6 +146,11 @@ export class NodeLink implements ReplySink, Flushable {
     const data = this.out.take();
     this.unsent = 0;
     writeToSocket(this.socket, this.fd, data);
+  }
+
+  /** Opens the connection now rather than at the first send (links kept ready in a pool). */
+  connectNow(): void {
+    if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
   }
 
   /** Oldest time a request still waiting for its reply was queued (Infinity if none). */
@@ -207,6 +229,7 @@ export class NodeLink implements ReplySink, Flushable {
       if (buf[start] === 0x2d) this.abort(`AUTH failed: ${buf.toString('utf8', start + 1, end - 2)}`);
       return;
     }
+    if (this.frameFilter !== null && this.frameFilter(buf, start, end)) return;
     const entry = this.pending.shift();
     if (entry === null) {
       this.abort('reply without a request');

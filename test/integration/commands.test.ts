@@ -174,9 +174,9 @@ describe.each(CLIENT_MODES)('through slotgate (ioredis, $mode mode)', ({ mode, c
       await expect(client.call('OBJECT', 'NOPE', 'k')).rejects.toThrow("ERR unknown subcommand 'NOPE'. Try OBJECT HELP.");
     });
 
-    it('refuses what needs a dedicated connection or would act on a node', async () => {
-      await expect(client.call('MULTI')).rejects.toThrow(/ERR slotgate: MULTI needs a dedicated node connection/);
-      await expect(client.call('BLPOP', 'k', '0')).rejects.toThrow(/ERR slotgate: BLPOP needs a dedicated/);
+    it('refuses what is tied to a shared node connection or would act on a node', async () => {
+      await expect(client.call('WAIT', '1', '0')).rejects.toThrow(/ERR slotgate: WAIT is tied to a node connection slotgate shares/);
+      await expect(client.call('CLIENT', 'TRACKING', 'on')).rejects.toThrow(/ERR slotgate: CLIENT TRACKING is tied to a node connection/);
       await expect(client.call('SHUTDOWN')).rejects.toThrow(/ERR slotgate: SHUTDOWN is not allowed/);
       await expect(client.call('CLIENT', 'KILL', 'ID', '1')).rejects.toThrow(/ERR slotgate: CLIENT KILL is not allowed/);
       expect(await client.call('XREAD', 'COUNT', '1', 'STREAMS', `${prefix}stream`, '0')).toBeNull();

@@ -133,8 +133,9 @@ export const clientSetInfo: LocalHandler = (client, args) => {
   return OK;
 };
 
-/** RESET: back to a fresh connection's state (name cleared, re-authentication required). */
+/** RESET: back to a fresh connection's state (no transaction or subscription, name cleared, re-authentication required). */
 export const reset: LocalHandler = (client) => {
+  client.endConnectionState();
   client.name = null;
   client.authenticated = client.server.requirepass === undefined;
   return simpleString('RESET');

@@ -17,12 +17,23 @@ import type { MergeKind } from '../fanout/merge.js';
  * - local: answered by slotgate itself (`handler`);
  * - cluster: answered by asking the cluster (`cluster`): every master, a slot's owner...;
  * - admin: like cluster, but only with `admin-commands` on (it changes nodes), else refused;
- * - private: ties state to the connection (transactions, blocking, pub/sub), so it needs a
- *   dedicated node connection, which this version does not offer yet: refused with a clear error;
+ * - transaction: MULTI, EXEC, DISCARD, WATCH, UNWATCH (`transaction` names which): run on a
+ *   dedicated node connection lent to the client for the transaction (src/proxy/private/);
+ * - blocking: a command that may block its connection (BLPOP, XREAD ... BLOCK): sent alone on a
+ *   dedicated node connection, the client's later requests wait for its reply, as on Redis;
+ * - pubsub: SUBSCRIBE and friends: the client's subscriptions live on dedicated connections;
+ * - private: ties state to the connection in a way slotgate does not carry (WAIT, CLIENT
+ *   TRACKING): refused with a clear error;
  * - deny: acts on the node's own connection, the node itself or the cluster's layout; never
  *   through a proxy.
  */
-export type Policy = 'forward' | 'split' | 'local' | 'cluster' | 'admin' | 'private' | 'deny';
+export type Policy = 'forward' | 'split' | 'local' | 'cluster' | 'admin' | 'transaction' | 'blocking' | 'pubsub' | 'private' | 'deny';
+
+/** Which transaction command a `transaction` entry is. */
+export type TransactionStep = 'multi' | 'exec' | 'discard' | 'watch' | 'unwatch';
+
+/** Which subscription command a `pubsub` entry is (s: sharded, p: pattern). */
+export type PubSubStep = 'subscribe' | 'psubscribe' | 'ssubscribe' | 'unsubscribe' | 'punsubscribe' | 'sunsubscribe';
 
 /** How the replies of a split multi-key command are merged. */
 export type SplitMerge = Extract<MergeKind, 'ordered-array' | 'all-ok' | 'sum'>;
@@ -36,8 +47,16 @@ interface PolicyEntry {
   detail?: string;
   /** Allowed before AUTH (Redis' no_auth flag is also honoured). */
   noAuth?: boolean;
-  /** `private` only when this keyword is among the arguments (XREAD ... BLOCK). */
-  privateWithKeyword?: string;
+  /** `blocking` only when this keyword is among the arguments (XREAD ... BLOCK). */
+  blockingWithKeyword?: string;
+  transaction?: TransactionStep;
+  pubsub?: PubSubStep;
+  /** While subscribed (RESP2): answered by slotgate (QUIT, RESET) or sent on a subscription link (PING); others are refused, as Redis does. */
+  inSubscription?: 'local' | 'node';
+  /** Routes as if its keys were in this slot (PUBLISH: to the master slotgate keeps subscriptions on). */
+  fixedSlot?: number;
+  /** A local command the nodes also answer the same way, so it can be queued in MULTI there (PING, ECHO). */
+  nodeToo?: boolean;
   /** Arity for commands Redis does not have (slotgate's own). */
   arity?: number;
 }
@@ -57,20 +76,24 @@ const custom = (cluster: ClusterHandler, detail: string, extra: Partial<PolicyEn
 });
 const admin = (kind: Exclude<MergeKind, 'ordered-array'>): PolicyEntry => ({ ...everyMaster(kind), policy: 'admin' });
 const PRIVATE: PolicyEntry = { policy: 'private' };
+/** The slot whose master carries slotgate's (non-sharded) subscriptions and gets its PUBLISHes. */
+export const PUBSUB_SLOT = 0;
+const tx = (step: TransactionStep): PolicyEntry => ({ policy: 'transaction', transaction: step, detail: 'dedicated connection' });
+const pubsub = (step: PubSubStep): PolicyEntry => ({ policy: 'pubsub', pubsub: step, detail: 'dedicated connection' });
 const DENY: PolicyEntry = { policy: 'deny' };
 
 /**
  * The one declarative table of exceptions to "forward by key slot". Everything not listed is
- * forwarded, except commands Redis flags `blocking`, which are `private`.
+ * forwarded, except commands Redis flags `blocking`, which are `blocking`.
  */
 const POLICIES: Record<string, PolicyEntry> = {
-  ping: localCmd(local.ping),
-  echo: localCmd(local.echo),
-  quit: localCmd(local.quit, { noAuth: true }),
+  ping: localCmd(local.ping, { nodeToo: true, inSubscription: 'node' }),
+  echo: localCmd(local.echo, { nodeToo: true }),
+  quit: localCmd(local.quit, { noAuth: true, inSubscription: 'local' }),
   select: localCmd(local.select),
   auth: localCmd(local.auth, { noAuth: true }),
   hello: localCmd(local.hello, { noAuth: true }),
-  reset: localCmd(local.reset, { noAuth: true }),
+  reset: localCmd(local.reset, { noAuth: true, inSubscription: 'local' }),
   readonly: localCmd(local.ok),
   readwrite: localCmd(local.ok),
   asking: localCmd(local.ok),
@@ -147,22 +170,27 @@ const POLICIES: Record<string, PolicyEntry> = {
   bgrewriteaof: admin('all-ok'),
   debug: { ...custom(debugObject, 'DEBUG OBJECT routed by key'), policy: 'admin' },
 
-  multi: PRIVATE,
-  exec: PRIVATE,
-  discard: PRIVATE,
-  watch: PRIVATE,
-  unwatch: PRIVATE,
+  multi: tx('multi'),
+  exec: tx('exec'),
+  discard: tx('discard'),
+  watch: tx('watch'),
+  unwatch: tx('unwatch'),
+  // Subscriptions are kept on the master of slot 0 (SUBSCRIBEs are answered there), so PUBLISH
+  // goes there too and counts every receiver, as on one server (a cluster node counts its own).
+  publish: { policy: 'forward', fixedSlot: PUBSUB_SLOT, detail: `master of slot ${PUBSUB_SLOT}, where subscriptions are` },
+  subscribe: pubsub('subscribe'),
+  psubscribe: pubsub('psubscribe'),
+  ssubscribe: pubsub('ssubscribe'),
+  unsubscribe: pubsub('unsubscribe'),
+  punsubscribe: pubsub('punsubscribe'),
+  sunsubscribe: pubsub('sunsubscribe'),
+  // WAIT counts the replicas that have this connection's writes: a shared link's writes are
+  // everybody's. CLIENT TRACKING sends invalidations to a connection slotgate shares.
   wait: PRIVATE,
-  subscribe: PRIVATE,
-  psubscribe: PRIVATE,
-  ssubscribe: PRIVATE,
-  unsubscribe: PRIVATE,
-  punsubscribe: PRIVATE,
-  sunsubscribe: PRIVATE,
   'client|tracking': PRIVATE,
   'client|caching': PRIVATE,
-  xread: { policy: 'forward', privateWithKeyword: 'block' },
-  xreadgroup: { policy: 'forward', privateWithKeyword: 'block' },
+  xread: { policy: 'forward', blockingWithKeyword: 'block' },
+  xreadgroup: { policy: 'forward', blockingWithKeyword: 'block' },
 
   monitor: DENY,
   sync: DENY,
@@ -198,7 +226,13 @@ export interface CommandSpec extends KeyLayout {
   merge: SplitMerge | null;
   detail: string;
   noAuth: boolean;
-  privateWithKeyword: string | null;
+  blockingWithKeyword: string | null;
+  transaction: TransactionStep | null;
+  pubsub: PubSubStep | null;
+  nodeToo: boolean;
+  /** -1, or the slot it routes by whatever its arguments (see PolicyEntry). */
+  fixedSlot: number;
+  inSubscription: 'local' | 'node' | null;
   /** For container commands (CLIENT, CONFIG, OBJECT...): their subcommands, by name in any case. */
   subcommands: ByteNameIndex<CommandSpec> | null;
   /** Subcommands by lower-case name (for tools and tests; requests use `subcommands`). */
@@ -247,17 +281,22 @@ export class CommandTable {
 
 function toSpec(info: CommandInfo): CommandSpec {
   const entry = POLICIES[info.name];
-  const blocking = info.flags.includes('blocking') && entry?.privateWithKeyword === undefined;
+  const blocking = info.flags.includes('blocking') && entry?.blockingWithKeyword === undefined;
   return {
     name: info.name,
     arity: info.arity,
-    policy: entry?.policy ?? (blocking ? 'private' : 'forward'),
+    policy: entry?.policy ?? (blocking ? 'blocking' : 'forward'),
     handler: entry?.handler ?? null,
     cluster: entry?.cluster ?? null,
     merge: entry?.merge ?? null,
     detail: entry?.detail ?? '',
     noAuth: entry?.noAuth ?? info.flags.includes('no_auth'),
-    privateWithKeyword: entry?.privateWithKeyword ?? null,
+    blockingWithKeyword: entry?.blockingWithKeyword ?? null,
+    transaction: entry?.transaction ?? null,
+    pubsub: entry?.pubsub ?? null,
+    nodeToo: entry?.nodeToo ?? false,
+    inSubscription: entry?.inSubscription ?? null,
+    fixedSlot: entry?.fixedSlot ?? -1,
     fixed: !info.flags.includes('movablekeys'),
     firstKey: info.firstKey,
     lastKey: info.lastKey,

@@ -51,6 +51,8 @@ describe('loadConfig defaults', () => {
       bind: '0.0.0.0',
       port: 7777,
       connectionsPerNode: 1,
+      privateLinksMax: 2000,
+      privateLinksIdle: 2,
       refreshIntervalMs: 5000,
       requestTimeoutMs: 5000,
       connectTimeoutMs: 2000,

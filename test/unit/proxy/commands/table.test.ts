@@ -88,22 +88,40 @@ describe('CommandTable (fallback, Redis 7.0)', () => {
     expect(table.get('acl')?.subcommandNames?.get('setuser')?.policy).toBe('admin');
   });
 
-  it('needs a private link for transactions and pub/sub', () => {
-    for (const name of ['multi', 'exec', 'watch', 'subscribe', 'ssubscribe']) expect(table.get(name)?.policy, name).toBe('private');
+  it('runs transactions and pub/sub on dedicated links, each step named', () => {
+    for (const name of ['multi', 'exec', 'discard', 'watch', 'unwatch'] as const) {
+      expect(table.get(name)).toMatchObject({ policy: 'transaction', transaction: name });
+    }
+    for (const name of ['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe'] as const) {
+      expect(table.get(name)).toMatchObject({ policy: 'pubsub', pubsub: name });
+    }
+    expect(table.get('publish')).toMatchObject({ policy: 'forward', fixedSlot: 0 });
+    expect(table.get('get')?.fixedSlot).toBe(-1);
+    expect(table.get('wait')?.policy).toBe('private');
   });
 
-  it('needs a private link for commands Redis flags blocking', () => {
+  it('lets only PING, QUIT and RESET (and the subscription commands) through in subscribed mode', () => {
+    expect(table.get('ping')?.inSubscription).toBe('node');
+    expect(table.get('quit')?.inSubscription).toBe('local');
+    expect(table.get('reset')?.inSubscription).toBe('local');
+    expect(table.get('get')?.inSubscription).toBeNull();
+    expect(table.get('ping')?.nodeToo).toBe(true);
+    expect(table.get('echo')?.nodeToo).toBe(true);
+    expect(table.get('hello')?.nodeToo).toBe(false);
+  });
+
+  it('gives commands Redis flags blocking a dedicated link each', () => {
     for (const name of ['blpop', 'brpop', 'blmove', 'blmpop', 'bzpopmin', 'brpoplpush']) {
-      expect(table.get(name)?.policy, name).toBe('private');
+      expect(table.get(name)?.policy, name).toBe('blocking');
     }
   });
 
   it('forwards XREAD and XREADGROUP unless they carry BLOCK', () => {
     for (const name of ['xread', 'xreadgroup']) {
       expect(table.get(name)?.policy, name).toBe('forward');
-      expect(table.get(name)?.privateWithKeyword, name).toBe('block');
+      expect(table.get(name)?.blockingWithKeyword, name).toBe('block');
     }
-    expect(table.get('get')?.privateWithKeyword).toBeNull();
+    expect(table.get('get')?.blockingWithKeyword).toBeNull();
   });
 
   it('denies commands that act on the node or its connection', () => {

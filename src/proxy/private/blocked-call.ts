@@ -1,0 +1,102 @@
+import { errorReply } from '../../resp/encode.js';
+import type { PendingReply } from '../../upstream/pending.js';
+import type { PrivateLink, PrivateOwner } from '../../upstream/private-links.js';
+import type { Request } from '../request.js';
+import type { ConnectionState, Session } from '../session.js';
+import { isSlotRedirect, lendFor, type PrivateContext } from './private-context.js';
+
+/**
+ * A blocking command (BLPOP, BRPOPLPUSH, XREAD ... BLOCK, ...) on a dedicated link: it may keep
+ * its connection busy for as long as its timeout says (0: for ever), so it never goes on a shared
+ * link. The link comes back to the pool with the reply; if the client goes away first, the link
+ * is closed (the node would otherwise keep it blocked). MOVED/ASK (the key's slot moved) send it
+ * again to the new owner, within max-redirects.
+ */
+export class BlockedCall implements PrivateOwner, PendingReply, ConnectionState {
+  readonly retryable = true;
+  private link: PrivateLink | null = null;
+  private redirects = 0;
+  private ended = false;
+
+  constructor(
+    private readonly ctx: PrivateContext,
+    private readonly session: Session,
+    private readonly request: Request,
+  ) {}
+
+  /** Sends the command to the owner of its slot (or, with `asking`, to the node of an ASK). */
+  start(asking?: { host: string; port: number }): void {
+    if (this.ended) return;
+    let link: PrivateLink | Buffer;
+    if (asking !== undefined) {
+      link = this.ctx.pool.lend(asking.host, asking.port, this) ?? errorReply('ERR slotgate: all dedicated node connections are in use (private-links-max)');
+    } else {
+      link = lendFor(this.ctx, this.request.slot, this.session.id, this);
+    }
+    if (Buffer.isBuffer(link)) {
+      this.request.fail(link);
+      return;
+    }
+    this.link = link;
+    this.session.blocked = this;
+    const { buf, start, end } = this.request;
+    if (asking !== undefined) link.link.sendAsking(this, buf, start, end);
+    else link.link.send(this, buf, start, end);
+  }
+
+  complete(buf: Buffer, start: number, end: number): void {
+    this.giveBack();
+    this.request.complete(buf, start, end);
+  }
+
+  fail(reply: Buffer): void {
+    this.giveBack();
+    this.request.fail(reply);
+  }
+
+  sentFrom(buf: Buffer, start: number, end: number): void {
+    this.request.sentFrom(buf, start, end);
+  }
+
+  onRedirect(_entry: PendingReply, buf: Buffer, start: number, end: number): boolean {
+    if (!isSlotRedirect(buf, start)) return false;
+    const text = buf.toString('latin1', start + 1, end - 2);
+    if (++this.redirects > this.ctx.router.maxRedirects) {
+      this.fail(errorReply(`ERR slotgate: too many redirections (last: ${text})`));
+      return true;
+    }
+    const from = this.link;
+    this.giveBack();
+    const [kind, , target] = text.split(' ');
+    if (kind === 'ASK') {
+      try {
+        this.start(this.ctx.router.nodeAt(target ?? '', from?.link.host ?? ''));
+      } catch {
+        return false;
+      }
+    } else {
+      void this.ctx.router.refresh('moved').then(() => this.start());
+    }
+    return true;
+  }
+
+  onLost(): void {
+    // The link failed the request already (connection lost); nothing is left to give back.
+    this.link = null;
+  }
+
+  /** The client went away (or RESET) while blocked: the connection may still be blocked on the node. */
+  end(): void {
+    this.ended = true;
+    const link = this.link;
+    this.link = null;
+    if (link !== null) this.ctx.pool.discard(link);
+  }
+
+  private giveBack(): void {
+    const link = this.link;
+    this.link = null;
+    if (this.session.blocked === this) this.session.blocked = null;
+    if (link !== null) this.ctx.pool.giveBack(link);
+  }
+}

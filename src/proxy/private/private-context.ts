@@ -1,0 +1,54 @@
+import { errorReply } from '../../resp/encode.js';
+import type { PendingReply } from '../../upstream/pending.js';
+import type { PrivateLink, PrivateLinkPool, PrivateOwner } from '../../upstream/private-links.js';
+import type { Router } from '../router.js';
+
+/** What the handlers of connection state (transactions, blocking calls, subscriptions) share. */
+export interface PrivateContext {
+  readonly router: Router;
+  readonly pool: PrivateLinkPool;
+}
+
+/** Lends a link to the master of `slot` (-1: the client's usual master); an error reply when it cannot. */
+export function lendFor(ctx: PrivateContext, slot: number, clientId: number, owner: PrivateOwner): PrivateLink | Buffer {
+  const node = slot >= 0 ? ctx.router.ownerOf(slot) : ctx.router.masterForClient(clientId);
+  if (node === null) return errorReply('CLUSTERDOWN Hash slot not served');
+  const link = ctx.pool.lend(node.host, node.port, owner);
+  if (link === null) {
+    return errorReply(`ERR slotgate: all ${ctx.pool.limits.max} dedicated node connections are in use (private-links-max)`);
+  }
+  return link;
+}
+
+/** A reply nobody waits for (a MULTI slotgate already answered, a DISCARD of an aborted transaction). */
+export const IGNORED_REPLY: PendingReply = { complete() {}, fail() {}, sentFrom() {}, retryable: false };
+
+/** Forwards a reply to the client's request and then runs `after` (give the link back, end the state). */
+export class ThenReply implements PendingReply {
+  readonly retryable = true;
+
+  constructor(
+    private readonly request: PendingReply,
+    private readonly after: () => void,
+  ) {}
+
+  complete(buf: Buffer, start: number, end: number): void {
+    this.after();
+    this.request.complete(buf, start, end);
+  }
+
+  fail(reply: Buffer): void {
+    this.after();
+    this.request.fail(reply);
+  }
+
+  sentFrom(buf: Buffer, start: number, end: number): void {
+    this.request.sentFrom(buf, start, end);
+  }
+}
+
+/** MOVED/ASK on a dedicated link: the slot changed hands under a transaction or blocked call. */
+export function isSlotRedirect(buf: Buffer, start: number): boolean {
+  const second = buf[start + 1];
+  return buf[start] === 0x2d && (second === 0x4d || second === 0x41) && (buf.toString('latin1', start + 1, start + 6) === 'MOVED' || buf.toString('latin1', start + 1, start + 5) === 'ASK ');
+}

@@ -1,0 +1,389 @@
+import { randomBytes } from 'node:crypto';
+import { arrayReply, encodeCommand, errorReply } from '../../resp/encode.js';
+import { decodeReply } from '../../resp/reply-reader.js';
+import type { PrivateLink } from '../../upstream/private-links.js';
+import { CROSS_SLOT, findSlot } from '../commands/key-finder.js';
+import { Request } from '../request.js';
+import type { ConnectionState, Session } from '../session.js';
+import { slotOf } from '../../cluster/key-slot.js';
+import type { RawRequest } from './transaction.js';
+import type { PrivateContext } from './private-context.js';
+import { PUBSUB_SLOT } from '../commands/table.js';
+
+const CROSSSLOT = errorReply("CROSSSLOT Keys in request don't hash to the same slot");
+const NO_BYTES = Buffer.alloc(0);
+/** Sent after the last unsubscribe: its echo marks the end of what the link still owed the client. */
+const MARKER = `slotgate-left-${randomBytes(6).toString('hex')}`;
+const MARKER_PING = encodeCommand(['PING', MARKER]);
+const MARKER_TAIL = Buffer.from(`${MARKER}\r\n`);
+const RETRY_MS = 500;
+
+/** Confirmation kinds: what they do to the link's subscriptions. */
+const CONFIRMATIONS: Record<string, { add: boolean; set: 'channels' | 'patterns' }> = {
+  subscribe: { add: true, set: 'channels' },
+  unsubscribe: { add: false, set: 'channels' },
+  psubscribe: { add: true, set: 'patterns' },
+  punsubscribe: { add: false, set: 'patterns' },
+  ssubscribe: { add: true, set: 'channels' },
+  sunsubscribe: { add: false, set: 'channels' },
+};
+
+/** A point the client's later requests wait at until every subscription link has delivered what it owed before it. */
+interface Sync {
+  links: number;
+  then: () => void;
+}
+
+/**
+ * One dedicated link carrying some of a client's subscriptions: the main one (SUBSCRIBE,
+ * PSUBSCRIBE, on any master: Redis Cluster delivers PUBLISH on every node) or one per shard
+ * (SSUBSCRIBE, on the master of the channel's slot). Every frame the node sends on it goes to the
+ * client as it is (messages and confirmations answer no queued request); confirmations are read
+ * to know the subscriptions, so they can be made again on a new link when this one is lost.
+ */
+class SubscriptionLink {
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  /** Confirmations of a resubscription, not to be shown to the client again. */
+  swallow = 0;
+  /** Syncs whose marker was sent on this link and has not come back yet, oldest first. */
+  readonly syncs: Sync[] = [];
+
+  constructor(
+    readonly owner: Subscription,
+    readonly link: PrivateLink,
+    readonly shard: boolean,
+  ) {
+    link.link.frameFilter = (buf, start, end) => {
+      owner.onFrame(this, buf, start, end);
+      return true;
+    };
+  }
+
+  get count(): number {
+    return this.channels.size + this.patterns.size;
+  }
+
+  send(buf: Buffer, start: number, end: number): void {
+    this.link.link.sendRaw(buf, start, end);
+  }
+
+  onLost(): void {
+    this.owner.onLinkLost(this);
+  }
+}
+
+/**
+ * A client's subscriptions (RESP2 subscribed mode): while it has any, its requests are
+ * (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET, as Redis allows; they go on its subscription links
+ * and every frame of those links goes back to it. Subscriptions survive the loss of a link
+ * (failover, node restart): slotgate subscribes again on a new link after a topology refresh;
+ * messages published in the gap are lost, as they are for any Redis subscriber that reconnects.
+ * After the last unsubscribe the links go back to the pool, once a marker PING has come back on
+ * each (so nothing they still owed the client is lost).
+ */
+export class Subscription implements ConnectionState {
+  private main: SubscriptionLink | null = null;
+  private readonly shards = new Map<string, SubscriptionLink>();
+  /** A sync for leaving subscribed mode is out. */
+  private leaving = false;
+  private ended = false;
+
+  private constructor(
+    private readonly ctx: PrivateContext,
+    private readonly session: Session,
+  ) {}
+
+  /** A (P|S)(UN)SUBSCRIBE from `session`, subscribed or not. */
+  static step(ctx: PrivateContext, session: Session, r: RawRequest): void {
+    const current = session.subscription as Subscription | null;
+    if (current !== null) return current.command(r);
+    const step = r.spec.pubsub;
+    if (step === 'unsubscribe' || step === 'punsubscribe' || step === 'sunsubscribe') {
+      // Not subscribed: Redis confirms each channel (or none) with a count of 0.
+      return session.enqueue(Request.answered(session, unsubscribedReply(step, r)));
+    }
+    const placeholder = new Request(session, NO_BYTES, 0, 0, -1);
+    const copy = { ...r, buf: Buffer.from(r.buf.subarray(r.start, r.end)), start: 0, end: r.end - r.start, args: shiftArgs(r) };
+    // Entering subscribed mode waits for the client's earlier requests, as Redis would have run them first.
+    session.enqueueWhenHead(
+      placeholder,
+      () => {
+        const sub = new Subscription(ctx, session);
+        session.subscription = sub;
+        placeholder.complete(NO_BYTES, 0, 0);
+        sub.command(copy);
+      },
+      false,
+    );
+  }
+
+  /**
+   * Any other command while subscribed. PING goes to a link. The rest waits until the links have
+   * delivered everything sent before it (an UNSUBSCRIBE in flight may end subscribed mode, as it
+   * would have on Redis by then); then QUIT and RESET run (`again`), and other commands run
+   * normally if the client is no longer subscribed, else get Redis' refusal.
+   */
+  static whileSubscribed(session: Session, r: RawRequest, again: () => void): void {
+    const sub = session.subscription as Subscription;
+    if (r.spec.inSubscription === 'node') return sub.toAnyLink(r);
+    const local = r.spec.inSubscription === 'local';
+    const refusal = errorReply(
+      `ERR Can't execute '${r.spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+    sub.sync(() => {
+      if (local || session.subscription !== sub || sub.count() === 0) again();
+      else session.enqueue(Request.answered(session, refusal));
+    });
+  }
+
+  private command(r: RawRequest): void {
+    const step = r.spec.pubsub;
+    if (step === 'ssubscribe' || step === 'sunsubscribe') return this.shardCommand(r);
+    if (this.main === null) {
+      if (step === 'unsubscribe' || step === 'punsubscribe') return this.answer(unsubscribedReply(step, r, this.count()));
+      const link = this.lend(-1, false);
+      if (link === null) return;
+      this.main = link;
+    }
+    this.main.send(r.buf, r.start, r.end);
+  }
+
+  private shardCommand(r: RawRequest): void {
+    if (r.argc === 1) {
+      // SUNSUBSCRIBE from everything: every shard link.
+      if (this.shards.size === 0) return this.answer(unsubscribedReply('sunsubscribe', r, 0));
+      for (const link of this.shards.values()) link.send(r.buf, r.start, r.end);
+      return;
+    }
+    const slot = findSlot(r.spec, r.buf, r.argc, r.args);
+    if (slot === CROSS_SLOT) return this.answer(CROSSSLOT);
+    const link = this.shardLink(slot);
+    if (link !== null) link.send(r.buf, r.start, r.end);
+  }
+
+  private toAnyLink(r: RawRequest): void {
+    const link = this.main ?? this.shards.values().next().value ?? null;
+    if (link === null) return this.answer(errorReply('ERR slotgate: no subscription link'));
+    link.send(r.buf, r.start, r.end);
+  }
+
+  /** The shard link to the master of `slot` (lent on first use). */
+  private shardLink(slot: number): SubscriptionLink | null {
+    const node = this.ctx.router.ownerOf(slot);
+    if (node === null) {
+      this.answer(errorReply('CLUSTERDOWN Hash slot not served'));
+      return null;
+    }
+    const existing = this.shards.get(node.address);
+    if (existing !== undefined) return existing;
+    const link = this.lend(slot, true);
+    if (link !== null) this.shards.set(node.address, link);
+    return link;
+  }
+
+  /** A new subscription link to the master of `slot` (-1: the client's usual master), or null after telling the client why not. */
+  private lend(slot: number, shard: boolean): SubscriptionLink | null {
+    const node = this.ctx.router.ownerOf(slot >= 0 ? slot : PUBSUB_SLOT);
+    const link = node === null ? null : this.open(node, shard);
+    if (link === null) {
+      this.answer(errorReply(node === null ? 'CLUSTERDOWN Hash slot not served' : 'ERR slotgate: all dedicated node connections are in use (private-links-max)'));
+    }
+    return link;
+  }
+
+  private open(node: { host: string; port: number }, shard: boolean): SubscriptionLink | null {
+    let sub: SubscriptionLink | null = null;
+    const link = this.ctx.pool.lend(node.host, node.port, {
+      onRedirect: () => false,
+      onLost: () => sub?.onLost(),
+    });
+    if (link !== null) sub = new SubscriptionLink(this, link, shard);
+    return sub;
+  }
+
+  /** Shard channels over every shard link (what Redis counts for SSUBSCRIBE confirmations). */
+  private shardCount(): number {
+    let n = 0;
+    for (const link of this.shards.values()) n += link.count;
+    return n;
+  }
+
+  private count(): number {
+    return (this.main?.count ?? 0) + this.shardCount();
+  }
+
+  onFrame(link: SubscriptionLink, buf: Buffer, start: number, end: number): void {
+    if (link.syncs.length > 0 && end - start < MARKER_TAIL.length + 32 && endsWith(buf, end, MARKER_TAIL)) {
+      this.markerSeen(link.syncs.shift() as Sync);
+      return;
+    }
+    const kind = frameKind(buf, start);
+    const change = kind === null ? undefined : CONFIRMATIONS[kind];
+    if (change === undefined) return this.session.pushFrame(buf, start, end);
+    const decoded = decodeReply(buf, start) as [Buffer, Buffer | null, number];
+    const name = decoded[1];
+    if (name !== null) {
+      const set = link[change.set];
+      if (change.add) set.add(name.toString('latin1'));
+      else set.delete(name.toString('latin1'));
+    }
+    if (link.swallow > 0) {
+      link.swallow--;
+    } else if (link.shard) {
+      // One connection on Redis would count the shard channels of every shard: so does slotgate.
+      const reply = arrayReply([decoded[0], name, this.shardCount()]);
+      this.session.pushFrame(reply, 0, reply.length);
+    } else {
+      this.session.pushFrame(buf, start, end);
+    }
+    if (!change.add && this.count() === 0) this.checkLeft();
+  }
+
+  /** No subscription is left: once the links' markers are back, the client is out of subscribed mode. */
+  private checkLeft(): void {
+    if (this.leaving) return;
+    this.leaving = true;
+    this.sync(() => {
+      this.leaving = false;
+    });
+  }
+
+  /**
+   * Sends a marker PING on every link and holds the client's later requests until all are back,
+   * then (no subscription left) gives the links back and ends subscribed mode, and runs `then`.
+   */
+  private sync(then: () => void): void {
+    const placeholder = new Request(this.session, NO_BYTES, 0, 0, -1);
+    this.session.enqueue(placeholder);
+    this.session.holdUntilAnswered(placeholder);
+    const links = this.links();
+    const sync: Sync = {
+      links: links.length,
+      then: () => {
+        if (this.count() === 0 && this.session.subscription === this && this.links().every((l) => l.syncs.length === 0)) this.leave();
+        // `then` first: what it dispatches must queue before the requests the placeholder held.
+        then();
+        placeholder.complete(NO_BYTES, 0, 0);
+      },
+    };
+    if (links.length === 0) return sync.then();
+    for (const link of links) {
+      link.syncs.push(sync);
+      link.send(MARKER_PING, 0, MARKER_PING.length);
+    }
+  }
+
+  private markerSeen(sync: Sync): void {
+    if (--sync.links === 0) sync.then();
+  }
+
+  /** Out of subscribed mode: the links hold no subscription and owe nothing, so they go back. */
+  private leave(): void {
+    for (const link of this.links()) this.ctx.pool.giveBack(link.link);
+    this.main = null;
+    this.shards.clear();
+    this.session.subscription = null;
+  }
+
+  /** A link was lost (failover, restart): subscribe again on a new one after a topology refresh. */
+  onLinkLost(lost: SubscriptionLink): void {
+    if (this.ended) return;
+    if (lost === this.main) this.main = null;
+    for (const [address, link] of this.shards) if (link === lost) this.shards.delete(address);
+    for (const sync of lost.syncs.splice(0)) this.markerSeen(sync);
+    void this.ctx.router.refresh('link-down').then(() => this.resubscribe(lost, 0));
+  }
+
+  private resubscribe(lost: SubscriptionLink, attempt: number): void {
+    if (this.ended) return;
+    const again = (): void => {
+      if (attempt < 120) setTimeout(() => this.resubscribe(lost, attempt + 1), RETRY_MS).unref();
+    };
+    if (!lost.shard) {
+      if (lost.count === 0) return;
+      const node = this.ctx.router.ownerOf(PUBSUB_SLOT);
+      const sub = node === null ? null : this.open(node, false);
+      if (sub === null) return again();
+      this.main = sub;
+      this.renew(sub, 'SUBSCRIBE', lost.channels);
+      this.renew(sub, 'PSUBSCRIBE', lost.patterns);
+      return;
+    }
+    const left = new Set<string>();
+    for (const channel of lost.channels) {
+      const slot = slotOf(Buffer.from(channel, 'latin1'));
+      const node = this.ctx.router.ownerOf(slot);
+      let sub = node === null ? undefined : this.shards.get(node.address);
+      if (sub === undefined && node !== null) {
+        sub = this.open(node, true) ?? undefined;
+        if (sub !== undefined) this.shards.set(node.address, sub);
+      }
+      if (sub === undefined) left.add(channel);
+      else this.renew(sub, 'SSUBSCRIBE', new Set([channel]));
+    }
+    if (left.size > 0) {
+      lost.channels.clear();
+      for (const channel of left) lost.channels.add(channel);
+      again();
+    }
+  }
+
+  /** Subscribes `link` to `names` again without showing the confirmations to the client. */
+  private renew(link: SubscriptionLink, command: string, names: Set<string>): void {
+    if (names.size === 0) return;
+    const list = [...names].map((n) => Buffer.from(n, 'latin1'));
+    link.swallow += list.length;
+    const bytes = encodeCommand([command, ...list]);
+    link.send(bytes, 0, bytes.length);
+  }
+
+  private links(): SubscriptionLink[] {
+    return this.main === null ? [...this.shards.values()] : [this.main, ...this.shards.values()];
+  }
+
+  private answer(reply: Buffer): void {
+    this.session.enqueue(Request.answered(this.session, reply));
+  }
+
+  /** The client went away or sent RESET: its links are subscribed, so they are closed. */
+  end(): void {
+    this.ended = true;
+    for (const link of this.links()) this.ctx.pool.discard(link.link);
+    this.main = null;
+    this.shards.clear();
+  }
+}
+
+/** `unsubscribe ch count` for each channel named (or one with a nil channel), as Redis confirms. */
+function unsubscribedReply(kind: string, r: RawRequest, count = 0): Buffer {
+  if (r.argc === 1) return arrayReply([kind, null, count]);
+  const parts: Buffer[] = [];
+  for (let i = 1; i < r.argc; i++) parts.push(arrayReply([kind, Buffer.from(r.buf.subarray(r.args[i * 2], r.args[i * 2 + 1])), count]));
+  return Buffer.concat(parts);
+}
+
+function shiftArgs(r: RawRequest): Int32Array {
+  const out = new Int32Array(r.argc * 2);
+  for (let i = 0; i < r.argc * 2; i++) out[i] = r.args[i] - r.start;
+  return out;
+}
+
+/** The kind of a pub/sub frame (`message`, `subscribe`...): its first element, or null. */
+function frameKind(buf: Buffer, start: number): string | null {
+  if (buf[start] !== 0x2a && buf[start] !== 0x3e) return null; // * or > (RESP3 push)
+  let i = start + 1;
+  while (i < buf.length && buf[i] !== 13) i++;
+  i += 2;
+  if (buf[i] !== 0x24) return null;
+  let length = 0;
+  let j = i + 1;
+  while (j < buf.length && buf[j] !== 13) length = length * 10 + (buf[j++] - 48);
+  if (length > 12) return null;
+  return buf.toString('latin1', j + 2, j + 2 + length);
+}
+
+function endsWith(buf: Buffer, end: number, tail: Buffer): boolean {
+  if (end < tail.length) return false;
+  return buf.compare(tail, 0, tail.length, end - tail.length, end) === 0;
+}

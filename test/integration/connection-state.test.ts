@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { sharedClusterSeeds, readMasters, type Master } from '../helpers/cluster.js';
+import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
+import type { ProxyServer } from '../../src/proxy/server.js';
+import { slotOf } from '../../src/cluster/key-slot.js';
+import { rawExchange } from '../helpers/raw-client.js';
+
+/** Waits (bounded) until `check` holds. */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('condition not met in time');
+}
+
+/** A key (or channel) name with `prefix` whose slot `master` owns. */
+function nameOwnedBy(master: Master, prefix: string): string {
+  const owned = new Set(master.slots);
+  for (let i = 0; i < 100_000; i++) if (owned.has(slotOf(Buffer.from(`${prefix}${i}`)))) return `${prefix}${i}`;
+  throw new Error('no name found');
+}
+
+/** Connections the nodes see (CLIENT LIST on every master), slotgate's links included. */
+async function nodeConnections(masters: Master[]): Promise<number> {
+  let n = 0;
+  for (const m of masters) n += ((await m.client.call('CLIENT', 'LIST')) as string).trim().split('\n').length - 1; // minus the probe itself
+  return n;
+}
+
+describe('connection state through slotgate: transactions, blocking commands, pub/sub', () => {
+  let proxy: ProxyServer;
+  let client: Redis;
+  let other: Redis;
+  let masters: Master[];
+  const prefix = `cs:${process.pid}:`;
+
+  beforeAll(async () => {
+    const seeds = sharedClusterSeeds();
+    proxy = await startTestProxy(seeds);
+    client = proxyClient(proxy);
+    other = proxyClient(proxy);
+    masters = await readMasters(Number(seeds[0].split(':')[1]));
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    other?.disconnect();
+    for (const m of masters ?? []) m.client.disconnect();
+    await proxy?.close();
+  });
+
+  it('commits a transaction on the node of its slot', async () => {
+    const t = `{${prefix}tx}`;
+    const result = await client.multi().set(`${t}:a`, '1').incr(`${t}:a`).get(`${t}:a`).exec();
+    expect(result).toEqual([
+      [null, 'OK'],
+      [null, 2],
+      [null, '2'],
+    ]);
+    const owner = masters.find((m) => m.slots.includes(slotOf(Buffer.from(`${prefix}tx`))))!;
+    expect(await owner.client.get(`${t}:a`)).toBe('2');
+  });
+
+  it('discards a transaction, and answers EXEC/DISCARD without MULTI and nested MULTI as Redis', async () => {
+    const t = `{${prefix}discard}`;
+    expect(await client.call('MULTI')).toBe('OK');
+    expect(await client.call('SET', `${t}:a`, 'x')).toBe('QUEUED');
+    await expect(client.call('MULTI')).rejects.toThrow('ERR MULTI calls can not be nested');
+    expect(await client.call('DISCARD')).toBe('OK');
+    expect(await client.get(`${t}:a`)).toBeNull();
+    await expect(client.call('EXEC')).rejects.toThrow('ERR EXEC without MULTI');
+    await expect(client.call('DISCARD')).rejects.toThrow('ERR DISCARD without MULTI');
+  });
+
+  it('aborts a transaction whose WATCHed key another client changed', async () => {
+    const key = `{${prefix}watch}:k`;
+    await client.set(key, '1');
+    expect(await client.watch(key)).toBe('OK');
+    await other.set(key, 'changed');
+    expect(await client.multi().set(key, 'mine').exec()).toBeNull();
+    expect(await client.get(key)).toBe('changed');
+    // Unchanged: EXEC applies.
+    expect(await client.watch(key)).toBe('OK');
+    expect(await client.multi().set(key, 'mine').exec()).toEqual([[null, 'OK']]);
+    expect(await client.get(key)).toBe('mine');
+  });
+
+  it('refuses a command of another slot inside MULTI with CROSSSLOT, then EXEC aborts', async () => {
+    expect(await client.call('MULTI')).toBe('OK');
+    expect(await client.call('SET', `{${prefix}a}:1`, 'x')).toBe('QUEUED');
+    await expect(client.call('SET', `{${prefix}b}:1`, 'y')).rejects.toThrow(/^CROSSSLOT/);
+    await expect(client.call('EXEC')).rejects.toThrow(/^EXECABORT/);
+    expect(await client.get(`{${prefix}a}:1`)).toBeNull();
+    // Whole-cluster commands cannot be queued either.
+    expect(await client.call('MULTI')).toBe('OK');
+    await expect(client.call('DBSIZE')).rejects.toThrow(/cannot be queued in a transaction/);
+    await expect(client.call('EXEC')).rejects.toThrow(/^EXECABORT/);
+  });
+
+  it('runs a transaction of keyless commands, and keyless commands queued before the first key', async () => {
+    expect(await client.multi().ping().echo('hi').exec()).toEqual([
+      [null, 'PONG'],
+      [null, 'hi'],
+    ]);
+    const key = `${prefix}late-key`;
+    expect(await client.multi().ping().set(key, 'v').get(key).exec()).toEqual([
+      [null, 'PONG'],
+      [null, 'OK'],
+      [null, 'v'],
+    ]);
+  });
+
+  it('keeps pipeline order around a transaction: earlier and later requests on shared links', async () => {
+    const key = `{${prefix}order}:k`;
+    const results = await client.pipeline().set(key, 'before').multi().append(key, '+tx').exec().get(key).exec();
+    expect(results?.map((r) => r[1])).toEqual(['OK', 'OK', 'QUEUED', [9], 'before+tx']);
+  });
+
+  it('wakes a BLPOP with an LPUSH from another client, and honours a BLPOP timeout', async () => {
+    const key = `${prefix}queue`;
+    const blocked = client.blpop(key, 0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await other.lpush(key, 'job')).toBe(1);
+    expect(await blocked).toEqual([key, 'job']);
+    const started = Date.now();
+    expect(await client.blpop(`${prefix}empty`, 0.2)).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    await expect(client.blpop(`{${prefix}x}a`, `{${prefix}y}b`, 1)).rejects.toThrow(/^CROSSSLOT/);
+  });
+
+  it('keeps 200 clients blocked at once while other traffic flows, then wakes them all', async () => {
+    const clients = Array.from({ length: 200 }, () => proxyClient(proxy));
+    try {
+      const waits = clients.map((c, i) => c.blpop(`${prefix}many:${i}`, 0));
+      await eventually(async () => (await proxyCounter(other, 'private_links_lent')) >= 200);
+      // Shared links are not blocked: other clients get answers at once.
+      for (let i = 0; i < 50; i++) expect(await other.set(`${prefix}free:${i}`, 'x')).toBe('OK');
+      expect(await other.mget(`${prefix}free:1`, `${prefix}free:2`)).toEqual(['x', 'x']);
+      for (let i = 0; i < 200; i++) await other.lpush(`${prefix}many:${i}`, `v${i}`);
+      const got = await Promise.all(waits);
+      got.forEach((g, i) => expect(g).toEqual([`${prefix}many:${i}`, `v${i}`]));
+    } finally {
+      for (const c of clients) c.disconnect();
+    }
+    await eventually(async () => (await proxyCounter(other, 'private_links_lent')) === 0);
+  });
+
+  it('runs the client\'s later requests only after its blocking command is answered', async () => {
+    const key = `${prefix}after-block`;
+    const pending = client.pipeline().blpop(key, 0.3).set(key, 'late').exec();
+    await new Promise((r) => setTimeout(r, 100));
+    // If SET had overtaken BLPOP, the key would hold a string now.
+    expect(await other.type(key)).toBe('none');
+    expect((await pending)?.map((r) => r[1])).toEqual([null, 'OK']);
+  });
+
+  it('delivers messages to 100 subscribers and pattern subscribers from a publisher on another connection', async () => {
+    const channel = `${prefix}news`;
+    const subscribers = Array.from({ length: 100 }, () => proxyClient(proxy));
+    const patterned = proxyClient(proxy);
+    try {
+      const received = subscribers.map(() => [] as string[]);
+      await Promise.all(
+        subscribers.map(async (s, i) => {
+          s.on('message', (_ch: string, message: string) => received[i].push(message));
+          await s.subscribe(channel);
+        }),
+      );
+      const byPattern: string[] = [];
+      patterned.on('pmessage', (_p: string, ch: string, message: string) => byPattern.push(`${ch}=${message}`));
+      await patterned.psubscribe(`${prefix}ne*`);
+      // As on one server, PUBLISH counts every receiver: slotgate keeps its subscriptions on the
+      // master PUBLISH goes to (in Redis Cluster it counts the receivers of its own node only).
+      expect(await other.publish(channel, 'hello')).toBe(101);
+      expect(await other.publish(channel, 'again')).toBe(101);
+      await eventually(async () => received.every((r) => r.length === 2) && byPattern.length === 2);
+      expect(received.every((r) => r.join() === 'hello,again')).toBe(true);
+      expect(byPattern).toEqual([`${channel}=hello`, `${channel}=again`]);
+      expect(await other.call('PUBSUB', 'NUMSUB', channel)).toEqual([channel, 100]);
+    } finally {
+      for (const s of subscribers) s.disconnect();
+      patterned.disconnect();
+    }
+  });
+
+  it('delivers sharded messages on channels in all three shards, and leaves subscribed mode after the last unsubscribe', async () => {
+    const channels = masters.map((m, i) => nameOwnedBy(m, `${prefix}shard${i}:`));
+    const raw = await rawExchange(
+      proxy.port,
+      [
+        ...channels.map((ch) => `SSUBSCRIBE ${ch}\r\n`),
+        'PING\r\n',
+        'GET x\r\n',
+      ],
+      { quietMs: 300 },
+    );
+    // Each confirmation counts the shard channels of the whole client, as one server would; the
+    // three shards answer in any order.
+    const text = raw.data.toString();
+    const counts = [...text.matchAll(/\$10\r\nssubscribe\r\n\$\d+\r\n([^\r]+)\r\n:(\d+)\r\n/g)];
+    expect(counts.map((m) => m[1]).sort()).toEqual([...channels].sort());
+    expect(counts.map((m) => m[2])).toEqual(['1', '2', '3']);
+    expect(text).toContain("-ERR Can't execute 'get'");
+
+    const subscriber = proxyClient(proxy);
+    const got: string[] = [];
+    subscriber.on('smessage', (ch: string, message: string) => got.push(`${ch}=${message}`));
+    for (const ch of channels) await subscriber.ssubscribe(ch);
+    for (const ch of channels) expect(await other.spublish(ch, `to-${ch}`)).toBe(1);
+    await eventually(async () => got.length === 3);
+    expect(got.sort()).toEqual(channels.map((ch) => `${ch}=to-${ch}`).sort());
+    for (const ch of channels) await subscriber.sunsubscribe(ch);
+    expect(await subscriber.set(`${prefix}after-unsub`, 'ok')).toBe('OK');
+    subscriber.disconnect();
+  });
+
+  it('gives the same replies as a Redis node when a pipeline subscribes, unsubscribes and goes on', async () => {
+    const key = nameOwnedBy(masters[0], `${prefix}k`);
+    await client.del(key);
+    const pipeline = [
+      `SET ${key} v1`, `SUBSCRIBE ${prefix}a ${prefix}b`, 'PING', `GET ${key}`, 'UNSUBSCRIBE', `GET ${key}`,
+      `PSUBSCRIBE ${prefix}p*`, `PUNSUBSCRIBE ${prefix}p*`, `SET ${key} v2`, `SUBSCRIBE ${prefix}c`, 'RESET', `GET ${key}`,
+    ].map((c) => `${c}\r\n`).join('');
+    const viaProxy = await rawExchange(proxy.port, [pipeline], { quietMs: 400 });
+    await client.del(key);
+    const direct = await rawExchange(masters[0].port, [pipeline], { quietMs: 400 });
+    expect(viaProxy.data.toString()).toBe(direct.data.toString());
+    expect(viaProxy.data.toString().endsWith('+RESET\r\n$2\r\nv2\r\n')).toBe(true);
+  });
+
+  it('leaves no node connection behind when a client is killed while blocked, subscribed or inside MULTI', async () => {
+    const lentBefore = await proxyCounter(other, 'private_links_lent');
+    expect(lentBefore).toBe(0);
+    const before = await nodeConnections(masters);
+    const victims = [proxyClient(proxy), proxyClient(proxy), proxyClient(proxy)];
+    void victims[0].blpop(`${prefix}never`, 0).catch(() => {});
+    await victims[1].subscribe(`${prefix}gone`);
+    await victims[2].call('MULTI');
+    await victims[2].call('SET', `${prefix}in-multi`, 'x');
+    await eventually(async () => (await proxyCounter(other, 'private_links_lent')) === 3);
+    for (const v of victims) v.disconnect();
+    await eventually(async () => (await proxyCounter(other, 'private_links_lent')) === 0);
+    expect(await proxyCounter(other, 'private_links_closed_dirty')).toBeGreaterThanOrEqual(3);
+    // The node connections they used are closed (the pool keeps at most its idle ones per master).
+    await eventually(async () => (await nodeConnections(masters)) <= before);
+    expect(await other.get(`${prefix}in-multi`)).toBeNull();
+  });
+});
