@@ -16,7 +16,10 @@ const NO_BYTES = Buffer.alloc(0);
 const MARKER = `slotgate-left-${randomBytes(6).toString('hex')}`;
 const MARKER_PING = encodeCommand(['PING', MARKER]);
 const MARKER_TAIL = Buffer.from(`${MARKER}\r\n`);
-const RETRY_MS = 500;
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 1000;
+/** Tries at subscribing a name again (about two minutes at RETRY_MAX_MS). */
+const MAX_ATTEMPTS = 120;
 
 /** Confirmation kinds: what they do to the link's subscriptions. */
 const CONFIRMATIONS: Record<string, { add: boolean; set: 'channels' | 'patterns' }> = {
@@ -44,8 +47,10 @@ interface Sync {
 class SubscriptionLink {
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
-  /** Confirmations of a resubscription, not to be shown to the client again. */
-  swallow = 0;
+  /** Names subscribed again after a loss, whose confirmations (or errors) the client must not see, oldest first. */
+  readonly renewing: string[] = [];
+  /** Shard channels the client asked to leave, whose `sunsubscribe` it waits for. */
+  readonly leavingByClient = new Map<string, number>();
   /** Syncs whose marker was sent on this link and has not come back yet, oldest first. */
   readonly syncs: Sync[] = [];
 
@@ -88,6 +93,8 @@ export class Subscription implements ConnectionState {
   /** A sync for leaving subscribed mode is out. */
   private leaving = false;
   private ended = false;
+  /** Links lost in a row without a resubscription confirmed since (backoff). */
+  private lossStreak = 0;
 
   private constructor(
     private readonly ctx: PrivateContext,
@@ -150,16 +157,22 @@ export class Subscription implements ConnectionState {
   }
 
   private shardCommand(r: RawRequest): void {
+    const leaving = r.spec.pubsub === 'sunsubscribe';
     if (r.argc === 1) {
       // SUNSUBSCRIBE from everything: every shard link.
       if (this.shards.size === 0) return this.answer(unsubscribedReply('sunsubscribe', r, 0));
-      for (const link of this.shards.values()) link.send(r.buf, r.start, r.end);
+      for (const link of this.shards.values()) {
+        for (const channel of link.channels) noteLeaving(link, channel);
+        link.send(r.buf, r.start, r.end);
+      }
       return;
     }
     const slot = findSlot(r.spec, r.buf, r.argc, r.args);
     if (slot === CROSS_SLOT) return this.answer(CROSSSLOT);
     const link = this.shardLink(slot);
-    if (link !== null) link.send(r.buf, r.start, r.end);
+    if (link === null) return;
+    if (leaving) for (let i = 1; i < r.argc; i++) noteLeaving(link, r.buf.toString('latin1', r.args[i * 2], r.args[i * 2 + 1]));
+    link.send(r.buf, r.start, r.end);
   }
 
   private toAnyLink(r: RawRequest): void {
@@ -218,26 +231,48 @@ export class Subscription implements ConnectionState {
       this.markerSeen(link.syncs.shift() as Sync);
       return;
     }
+    if (buf[start] === 0x2d && link.renewing.length > 0) {
+      // A resubscription refused (the slot moved again, say): try that name once more later.
+      const name = link.renewing.shift() as string;
+      if (link.shard) this.movedShardChannel(link, name);
+      return;
+    }
     const kind = frameKind(buf, start);
     const change = kind === null ? undefined : CONFIRMATIONS[kind];
     if (change === undefined) return this.session.pushFrame(buf, start, end);
     const decoded = decodeReply(buf, start) as [Buffer, Buffer | null, number];
-    const name = decoded[1];
+    const name = decoded[1] === null ? null : decoded[1].toString('latin1');
     if (name !== null) {
       const set = link[change.set];
-      if (change.add) set.add(name.toString('latin1'));
-      else set.delete(name.toString('latin1'));
+      if (change.add) set.add(name);
+      else set.delete(name);
     }
-    if (link.swallow > 0) {
-      link.swallow--;
-    } else if (link.shard) {
+    if (change.add && link.renewing.length > 0 && link.renewing[0] === name) {
+      link.renewing.shift();
+      this.lossStreak = 0;
+      return;
+    }
+    if (link.shard && kind === 'sunsubscribe' && name !== null && !this.askedToLeave(link, name)) {
+      this.movedShardChannel(link, name);
+      return;
+    }
+    if (link.shard) {
       // One connection on Redis would count the shard channels of every shard: so does slotgate.
-      const reply = arrayReply([decoded[0], name, this.shardCount()]);
+      const reply = arrayReply([decoded[0], decoded[1], this.shardCount()]);
       this.session.pushFrame(reply, 0, reply.length);
     } else {
       this.session.pushFrame(buf, start, end);
     }
     if (!change.add && this.count() === 0) this.checkLeft();
+  }
+
+  /** True (once) when the client's own SUNSUBSCRIBE named `channel` on this link. */
+  private askedToLeave(link: SubscriptionLink, channel: string): boolean {
+    const n = link.leavingByClient.get(channel) ?? 0;
+    if (n === 0) return false;
+    if (n === 1) link.leavingByClient.delete(channel);
+    else link.leavingByClient.set(channel, n - 1);
+    return true;
   }
 
   /** No subscription is left: once the links' markers are back, the client is out of subscribed mode. */
@@ -286,55 +321,76 @@ export class Subscription implements ConnectionState {
     this.session.subscription = null;
   }
 
-  /** A link was lost (failover, restart): subscribe again on a new one after a topology refresh. */
+  /** A link was lost (node killed or restarted): subscribe again on a new one after a topology refresh. */
   onLinkLost(lost: SubscriptionLink): void {
     if (this.ended) return;
     if (lost === this.main) this.main = null;
     for (const [address, link] of this.shards) if (link === lost) this.shards.delete(address);
     for (const sync of lost.syncs.splice(0)) this.markerSeen(sync);
-    void this.ctx.router.refresh('link-down').then(() => this.resubscribe(lost, 0));
+    // Back off while links keep failing (a dead node refuses at once on loopback).
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** this.lossStreak++);
+    const channels = new Set([...lost.channels, ...lost.renewing]);
+    setTimeout(() => {
+      void this.ctx.router.refresh('link-down').then(() => {
+        if (lost.shard) this.resubscribeShard(channels, null, 0);
+        else this.resubscribeMain(channels, lost.patterns, 0);
+      });
+    }, delay).unref();
   }
 
-  private resubscribe(lost: SubscriptionLink, attempt: number): void {
-    if (this.ended) return;
-    const again = (): void => {
-      if (attempt < 120) setTimeout(() => this.resubscribe(lost, attempt + 1), RETRY_MS).unref();
-    };
-    if (!lost.shard) {
-      if (lost.count === 0) return;
-      const node = this.ctx.router.ownerOf(PUBSUB_SLOT);
-      const sub = node === null ? null : this.open(node, false);
-      if (sub === null) return again();
-      this.main = sub;
-      this.renew(sub, 'SUBSCRIBE', lost.channels);
-      this.renew(sub, 'PSUBSCRIBE', lost.patterns);
+  /**
+   * A shard channel the node dropped by itself (it sends `sunsubscribe` when the channel's slot
+   * leaves it: failover, resharding): subscribed again on the slot's new owner, unseen by the client.
+   */
+  private movedShardChannel(link: SubscriptionLink, channel: string): void {
+    void this.ctx.router.refresh('moved').then(() => this.resubscribeShard(new Set([channel]), link.link.address, 0));
+  }
+
+  private resubscribeMain(channels: Set<string>, patterns: Set<string>, attempt: number): void {
+    if (this.ended || channels.size + patterns.size === 0) return;
+    const node = this.ctx.router.ownerOf(PUBSUB_SLOT);
+    const sub = this.main ?? (node === null ? null : this.open(node, false));
+    if (sub === null) {
+      if (attempt < MAX_ATTEMPTS) setTimeout(() => this.resubscribeMain(channels, patterns, attempt + 1), RETRY_MAX_MS).unref();
       return;
     }
+    this.main = sub;
+    for (const channel of channels) this.renew(sub, 'SUBSCRIBE', channel);
+    for (const pattern of patterns) this.renew(sub, 'PSUBSCRIBE', pattern);
+  }
+
+  /** Subscribes to each channel again on the master of its slot (not on `avoid`, the node that dropped it, for a while). */
+  private resubscribeShard(channels: Set<string>, avoid: string | null, attempt: number): void {
+    if (this.ended) return;
     const left = new Set<string>();
-    for (const channel of lost.channels) {
-      const slot = slotOf(Buffer.from(channel, 'latin1'));
-      const node = this.ctx.router.ownerOf(slot);
-      let sub = node === null ? undefined : this.shards.get(node.address);
-      if (sub === undefined && node !== null) {
-        sub = this.open(node, true) ?? undefined;
-        if (sub !== undefined) this.shards.set(node.address, sub);
+    for (const channel of channels) {
+      const node = this.ctx.router.ownerOf(slotOf(Buffer.from(channel, 'latin1')));
+      if (node === null || (node.address === avoid && attempt < MAX_ATTEMPTS / 4)) {
+        left.add(channel);
+        continue;
       }
-      if (sub === undefined) left.add(channel);
-      else this.renew(sub, 'SSUBSCRIBE', new Set([channel]));
+      let sub = this.shards.get(node.address);
+      if (sub === undefined) {
+        sub = this.open(node, true) ?? undefined;
+        if (sub === undefined) {
+          left.add(channel);
+          continue;
+        }
+        this.shards.set(node.address, sub);
+      }
+      this.renew(sub, 'SSUBSCRIBE', channel);
     }
-    if (left.size > 0) {
-      lost.channels.clear();
-      for (const channel of left) lost.channels.add(channel);
-      again();
+    if (left.size > 0 && attempt < MAX_ATTEMPTS) {
+      setTimeout(() => {
+        void this.ctx.router.refresh('pubsub-resubscribe').then(() => this.resubscribeShard(left, avoid, attempt + 1));
+      }, RETRY_MAX_MS).unref();
     }
   }
 
-  /** Subscribes `link` to `names` again without showing the confirmations to the client. */
-  private renew(link: SubscriptionLink, command: string, names: Set<string>): void {
-    if (names.size === 0) return;
-    const list = [...names].map((n) => Buffer.from(n, 'latin1'));
-    link.swallow += list.length;
-    const bytes = encodeCommand([command, ...list]);
+  /** Subscribes `link` to `name` again; its confirmation (or error) is not shown to the client. */
+  private renew(link: SubscriptionLink, command: string, name: string): void {
+    link.renewing.push(name);
+    const bytes = encodeCommand([command, Buffer.from(name, 'latin1')]);
     link.send(bytes, 0, bytes.length);
   }
 
@@ -361,6 +417,10 @@ function unsubscribedReply(kind: string, r: RawRequest, count = 0): Buffer {
   const parts: Buffer[] = [];
   for (let i = 1; i < r.argc; i++) parts.push(arrayReply([kind, Buffer.from(r.buf.subarray(r.args[i * 2], r.args[i * 2 + 1])), count]));
   return Buffer.concat(parts);
+}
+
+function noteLeaving(link: SubscriptionLink, channel: string): void {
+  link.leavingByClient.set(channel, (link.leavingByClient.get(channel) ?? 0) + 1);
 }
 
 function shiftArgs(r: RawRequest): Int32Array {

@@ -1,0 +1,140 @@
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { slotOf } from '../../src/cluster/key-slot.js';
+import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
+import { readMasters, type Master } from '../helpers/cluster.js';
+import type { ProxyServer } from '../../src/proxy/server.js';
+import { proxyClient, startTestProxy } from '../helpers/proxy.js';
+
+// Its own cluster: masters and replicas swap roles, which other tests need not see.
+const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 800;
+
+let cluster: LocalCluster;
+let proxy: ProxyServer;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({
+    masters: 3,
+    replicasPerMaster: 1,
+    basePort: BASE_PORT,
+    dir: path.join(os.tmpdir(), `slotgate-pubsub-failover-${process.pid}`),
+  });
+  proxy = await startTestProxy(cluster.seeds, { refreshIntervalMs: 500 });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await cluster?.stop();
+});
+
+/** Waits (bounded) until `check` holds. */
+async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
+
+/** Fails `master` over to its replica with CLUSTER FAILOVER, and waits until the cluster agrees. */
+async function failOver(master: Master): Promise<void> {
+  const nodes = (await master.client.call('CLUSTER', 'REPLICAS', master.id)) as string[];
+  const port = Number(/:(\d+)@/.exec(nodes[0])?.[1]);
+  const replica = new Redis({ port, host: '127.0.0.1', protocol: 2 });
+  try {
+    expect(await replica.call('CLUSTER', 'FAILOVER')).toBe('OK');
+    await eventually(async () => ((await replica.call('ROLE')) as string[])[0] === 'master');
+    await eventually(async () => ((await master.client.call('ROLE')) as string[])[0] === 'slave');
+  } finally {
+    replica.disconnect();
+  }
+}
+
+function channelOwnedBy(master: Master, prefix: string): string {
+  const owned = new Set(master.slots);
+  for (let i = 0; i < 100_000; i++) if (owned.has(slotOf(Buffer.from(`${prefix}${i}`)))) return `${prefix}${i}`;
+  throw new Error('no channel found');
+}
+
+describe('subscriptions across a failover', () => {
+  it('keep delivering, plain and sharded, after CLUSTER FAILOVER of the node they were on', async () => {
+    const masters = await readMasters(cluster.nodes[0].port);
+    // Plain subscriptions are kept on the master of slot 0; the shard channel lives on another master.
+    const slot0Master = masters.find((m) => m.slots.includes(0))!;
+    const shardMaster = masters.find((m) => m !== slot0Master)!;
+    const channel = 'fo:news';
+    const shardChannel = channelOwnedBy(shardMaster, 'fo:shard:');
+
+    const subscriber = proxyClient(proxy);
+    const publisher = proxyClient(proxy);
+    const got: string[] = [];
+    const gotShard: string[] = [];
+    subscriber.on('message', (_c: string, m: string) => got.push(m));
+    subscriber.on('smessage', (_c: string, m: string) => gotShard.push(m));
+    const errors: string[] = [];
+    subscriber.on('error', (e: Error) => errors.push(e.message));
+    try {
+      await subscriber.subscribe(channel);
+      await subscriber.ssubscribe(shardChannel);
+      await publisher.publish(channel, 'before');
+      await publisher.spublish(shardChannel, 'before');
+      await eventually(() => got.length === 1 && gotShard.length === 1);
+
+      await failOver(slot0Master);
+      await failOver(shardMaster);
+
+      // Publish until the messages arrive again (the shard subscription moves to the new
+      // master after slotgate's refresh); bounded by count and time.
+      for (let i = 0; i < 100 && !(got.includes('after') && gotShard.includes('after')); i++) {
+        await publisher.publish(channel, 'after').catch(() => 0);
+        await publisher.spublish(shardChannel, 'after').catch(() => 0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toContain('after');
+      expect(gotShard).toContain('after');
+      expect(errors).toEqual([]);
+      // Still in subscribed mode on the client's side, with both subscriptions.
+      expect(await subscriber.ping()).toEqual(['pong', '']);
+    } finally {
+      subscriber.disconnect();
+      publisher.disconnect();
+      for (const m of masters) m.client.disconnect();
+    }
+  });
+
+  it('keep delivering after the master they were on is killed and its replica takes over', async () => {
+    const masters = await readMasters(cluster.nodes[0].port);
+    const slot0Master = masters.find((m) => m.slots.includes(0))!;
+    const channel = 'fo:killed';
+    const subscriber = proxyClient(proxy);
+    const publisher = proxyClient(proxy);
+    const got: string[] = [];
+    subscriber.on('message', (_c: string, m: string) => got.push(m));
+    subscriber.on('error', () => {});
+    publisher.on('error', () => {});
+    try {
+      await subscriber.subscribe(channel, 'fo:other');
+      await publisher.publish(channel, 'before');
+      await eventually(() => got.length === 1);
+      const victim = cluster.nodes.find((n) => n.port === slot0Master.port)!;
+      slot0Master.client.disconnect();
+      process.kill(victim.pid, 'SIGKILL');
+      // The replica is promoted after cluster-node-timeout (2 s); slotgate subscribes again on it.
+      for (let i = 0; i < 150 && !got.includes('after'); i++) {
+        await publisher.publish(channel, 'after').catch(() => 0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toContain('after');
+      // Both channels were subscribed again, without the client seeing new confirmations.
+      expect(await publisher.call('PUBSUB', 'NUMSUB', channel, 'fo:other')).toEqual([channel, 1, 'fo:other', 1]);
+      expect(await subscriber.ping()).toEqual(['pong', '']);
+    } finally {
+      subscriber.disconnect();
+      publisher.disconnect();
+      for (const m of masters) m.client.disconnect();
+    }
+  });
+});
