@@ -106,4 +106,37 @@ describe('redirects and retries against a misbehaving node', () => {
     expect(await client.ping()).toBe('PONG');
     await expect(client.get('k')).rejects.toThrow('CLUSTERDOWN Hash slot not served');
   });
+
+  it('fails a transaction cleanly when its slot moves while it is queued: a clear error, then EXECABORT', async () => {
+    const { client, node } = await setup((args, self) => {
+      if (args[0] === 'MULTI') return '+OK\r\n';
+      if (args[0] === 'SET' && args[1] === '{here}a') return '+QUEUED\r\n';
+      if (args[0] === 'SET') return `-MOVED 12182 127.0.0.1:${self.port}\r\n`;
+      if (args[0] === 'EXEC') return '-EXECABORT Transaction discarded because of previous errors.\r\n';
+      return undefined;
+    });
+    expect(await client.call('MULTI')).toBe('OK');
+    expect(await client.call('SET', '{here}a', '1')).toBe('QUEUED');
+    await expect(client.call('SET', '{here}b', '1')).rejects.toThrow(/^ERR slotgate: the slot moved during the transaction \(MOVED 12182 [^)]+\); retry the transaction/);
+    await expect(client.call('EXEC')).rejects.toThrow(/^EXECABORT/);
+    // Nothing was re-sent elsewhere: one MULTI, both SETs once, and the aborted transaction discarded.
+    expect(node.commands.filter((c) => ['MULTI', 'SET', 'EXEC', 'DISCARD'].includes(c[0])).map((c) => c[0])).toEqual(['MULTI', 'SET', 'SET', 'DISCARD']);
+  });
+
+  it('follows MOVED and ASK for a blocking command, on a dedicated link to the named node', async () => {
+    const target = await new FakeNode((args) => {
+      if (args[0] === 'ASKING') return '+OK\r\n';
+      if (args[0] === 'BLPOP') return `*2\r\n$${args[1].length}\r\n${args[1]}\r\n$3\r\njob\r\n`;
+      return undefined;
+    }).listen();
+    cleanup(() => target.close());
+    const { client } = await setup((args) => {
+      if (args[0] === 'BLPOP' && args[1] === 'moved') return `-MOVED 1 127.0.0.1:${target.port}\r\n`;
+      if (args[0] === 'BLPOP' && args[1] === 'asked') return `-ASK 2 127.0.0.1:${target.port}\r\n`;
+      return undefined;
+    });
+    expect(await client.blpop('moved', 0)).toEqual(['moved', 'job']);
+    expect(await client.blpop('asked', 0)).toEqual(['asked', 'job']);
+    expect(target.commands.map((c) => c[0]).filter((c) => c === 'BLPOP' || c === 'ASKING')).toEqual(['BLPOP', 'ASKING', 'BLPOP']);
+  });
 });

@@ -24,12 +24,12 @@ export class BlockedCall implements PrivateOwner, PendingReply, ConnectionState 
     private readonly request: Request,
   ) {}
 
-  /** Sends the command to the owner of its slot (or, with `asking`, to the node of an ASK). */
-  start(asking?: { host: string; port: number }): void {
+  /** Sends the command to the owner of its slot, or to `target` (a redirect's node; `asking` after ASK). */
+  start(target?: { host: string; port: number }, asking = false): void {
     if (this.ended) return;
     let link: PrivateLink | Buffer;
-    if (asking !== undefined) {
-      link = this.ctx.pool.lend(asking.host, asking.port, this) ?? errorReply('ERR slotgate: all dedicated node connections are in use (private-links-max)');
+    if (target !== undefined) {
+      link = this.ctx.pool.lend(target.host, target.port, this) ?? errorReply('ERR slotgate: all dedicated node connections are in use (private-links-max)');
     } else {
       link = lendFor(this.ctx, this.request.slot, this.session.id, this);
     }
@@ -40,7 +40,7 @@ export class BlockedCall implements PrivateOwner, PendingReply, ConnectionState 
     this.link = link;
     this.session.blocked = this;
     const { buf, start, end } = this.request;
-    if (asking !== undefined) link.link.sendAsking(this, buf, start, end);
+    if (asking) link.link.sendAsking(this, buf, start, end);
     else link.link.send(this, buf, start, end);
   }
 
@@ -68,15 +68,17 @@ export class BlockedCall implements PrivateOwner, PendingReply, ConnectionState 
     const from = this.link;
     this.giveBack();
     const [kind, , target] = text.split(' ');
-    if (kind === 'ASK') {
-      try {
-        this.start(this.ctx.router.nodeAt(target ?? '', from?.link.host ?? ''));
-      } catch {
-        return false;
-      }
-    } else {
-      void this.ctx.router.refresh('moved').then(() => this.start());
+    let node: { host: string; port: number };
+    try {
+      node = this.ctx.router.nodeAt(target ?? '', from?.link.host ?? '');
+    } catch {
+      this.request.fail(buf.subarray(start, end));
+      return true;
     }
+    // As the router does for shared links: MOVED goes to the named node now (the map is
+    // refreshed meanwhile), ASK with ASKING first.
+    if (kind === 'MOVED') void this.ctx.router.refresh('moved');
+    this.start(node, kind === 'ASK');
     return true;
   }
 
