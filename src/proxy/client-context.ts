@@ -13,6 +13,8 @@ export interface ClientContext {
   readonly server: ServerContext;
   /** Close this client once the reply being built has been written (QUIT). */
   closeAfterReply(): void;
+  /** CLIENT REPLY ON|OFF|SKIP. */
+  setReplyMode(mode: 'on' | 'off' | 'skip'): void;
   /** Ends its transaction, subscriptions and blocked call (RESET). */
   endConnectionState(): void;
 }

@@ -39,6 +39,8 @@ export class Request implements PendingReply {
   startWhenHead: (() => void) | null = null;
   /** The client's later requests wait until this one is answered (a blocking command, EXEC). */
   exclusive = false;
+  /** Its reply is not written (CLIENT REPLY OFF or SKIP). */
+  silent = false;
 
   constructor(
     readonly client: ReplyTarget,

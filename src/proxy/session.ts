@@ -15,6 +15,13 @@ export interface ConnectionState {
   end(): void;
 }
 
+/** CLIENT REPLY: ON, OFF, SKIP (for the CLIENT REPLY SKIP itself, then for the next command). */
+export type ReplyMode = 'on' | 'off' | 'skip';
+const REPLY_ON = 0;
+const REPLY_OFF = 1;
+const REPLY_SKIP_SELF = 2;
+const REPLY_SKIP_NEXT = 3;
+
 /** Ready reply bytes beyond which a session writes without waiting for the rest of their read. */
 const HOLD_MAX_BYTES = 64 * 1024;
 
@@ -71,6 +78,8 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
    * other kind waits until the earlier ones are answered, so it cannot overtake them at the node.
    */
   channel: object | null = null;
+  /** REPLY_ON unless CLIENT REPLY OFF or SKIP is in force. */
+  private replyMode = REPLY_ON;
 
   /** `accepted` comes from a `pauseOnConnect` server; the session takes its connection over. */
   constructor(
@@ -147,6 +156,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   /** Takes the request's place in the reply order; call before routing it. */
   enqueue(request: Request): void {
+    if (this.replyMode !== REPLY_ON) this.applyReplyMode(request);
     if (this.tail === null) this.head = request;
     else this.tail.next = request;
     this.tail = request;
@@ -156,6 +166,17 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       this.pausedForPending = true;
       this.socket.pause();
     }
+  }
+
+  /** CLIENT REPLY ON|OFF|SKIP: applies from the CLIENT REPLY command's own reply on, as on Redis. */
+  setReplyMode(mode: ReplyMode): void {
+    this.replyMode = mode === 'on' ? REPLY_ON : mode === 'off' ? REPLY_OFF : REPLY_SKIP_SELF;
+  }
+
+  private applyReplyMode(request: Request): void {
+    request.silent = true;
+    if (this.replyMode === REPLY_SKIP_SELF) this.replyMode = REPLY_SKIP_NEXT;
+    else if (this.replyMode === REPLY_SKIP_NEXT) this.replyMode = REPLY_ON;
   }
 
   replyReady(request: Request): void {
@@ -222,7 +243,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private drainReplies(): void {
     let head = this.head;
     while (head !== null && head.replyBuf !== null) {
-      if (head.replyEnd > head.replyStart) this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
+      if (head.replyEnd > head.replyStart && !head.silent) this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
       this.outBatch = head.batch;
       head = head.next;
       this.inFlight--;

@@ -231,6 +231,17 @@ describe('connection state through slotgate: transactions, blocking commands, pu
     expect(viaProxy.data.toString().endsWith('+RESET\r\n$2\r\nv2\r\n')).toBe(true);
   });
 
+  it('honours CLIENT REPLY OFF, SKIP and ON as a Redis node does', async () => {
+    const key = nameOwnedBy(masters[1], `${prefix}reply`);
+    const script = ['CLIENT REPLY OFF', `SET ${key} 1`, `GET ${key}`, 'CLIENT REPLY ON', `GET ${key}`, 'CLIENT REPLY SKIP', `SET ${key} 2`, `GET ${key}`, 'CLIENT REPLY maybe']
+      .map((c) => `${c}\r\n`)
+      .join('');
+    const viaProxy = await rawExchange(proxy.port, [script]);
+    const direct = await rawExchange(masters[1].port, [script]);
+    expect(viaProxy.data.toString()).toBe('+OK\r\n$1\r\n1\r\n$1\r\n2\r\n-ERR syntax error\r\n');
+    expect(viaProxy.data.toString()).toBe(direct.data.toString());
+  });
+
   it('leaves no node connection behind when a client is killed while blocked, subscribed or inside MULTI', async () => {
     const lentBefore = await proxyCounter(other, 'private_links_lent');
     expect(lentBefore).toBe(0);

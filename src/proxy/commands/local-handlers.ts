@@ -133,9 +133,18 @@ export const clientSetInfo: LocalHandler = (client, args) => {
   return OK;
 };
 
+/** CLIENT REPLY ON|OFF|SKIP, honoured by slotgate (the nodes' replies to this client are dropped or not). */
+export const clientReply: LocalHandler = (client, args) => {
+  const mode = args[2].toString('latin1').toLowerCase();
+  if (mode !== 'on' && mode !== 'off' && mode !== 'skip') return errorReply('ERR syntax error');
+  client.setReplyMode(mode);
+  return OK;
+};
+
 /** RESET: back to a fresh connection's state (no transaction or subscription, name cleared, re-authentication required). */
 export const reset: LocalHandler = (client) => {
   client.endConnectionState();
+  client.setReplyMode('on');
   client.name = null;
   client.authenticated = client.server.requirepass === undefined;
   return simpleString('RESET');

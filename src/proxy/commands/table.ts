@@ -103,6 +103,7 @@ const POLICIES: Record<string, PolicyEntry> = {
   'client|setinfo': localCmd(local.clientSetInfo),
   'client|list': localCmd(local.clientList),
   'client|info': localCmd(local.clientInfo),
+  'client|reply': localCmd(local.clientReply),
   proxy: custom(proxy, 'slotgate admin', { arity: -2 }),
 
   // Multi-key commands that can be cut per slot without changing their meaning.
@@ -205,7 +206,6 @@ const POLICIES: Record<string, PolicyEntry> = {
   'client|kill': DENY,
   'client|pause': DENY,
   'client|unpause': DENY,
-  'client|reply': DENY,
   'client|no-evict': DENY,
   'client|unblock': DENY,
   ...Object.fromEntries(
