@@ -3,18 +3,10 @@ import type { Redis } from 'ioredis';
 import { sharedClusterSeeds, readMasters, type Master } from '../helpers/cluster.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
+import { eventually } from '../helpers/eventually.js';
 import { slotOf } from '../../src/cluster/key-slot.js';
 import { rawExchange } from '../helpers/raw-client.js';
 
-/** Waits (bounded) until `check` holds. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition not met in time');
-}
 
 /** A key (or channel) name with `prefix` whose slot `master` owns. */
 function nameOwnedBy(master: Master, prefix: string): string {
@@ -224,9 +216,9 @@ describe('connection state through slotgate: transactions, blocking commands, pu
       `SET ${key} v1`, `SUBSCRIBE ${prefix}a ${prefix}b`, 'PING', `GET ${key}`, 'UNSUBSCRIBE', `GET ${key}`,
       `PSUBSCRIBE ${prefix}p*`, `PUNSUBSCRIBE ${prefix}p*`, `SET ${key} v2`, `SUBSCRIBE ${prefix}c`, 'RESET', `GET ${key}`,
     ].map((c) => `${c}\r\n`).join('');
-    const viaProxy = await rawExchange(proxy.port, [pipeline], { quietMs: 400 });
+    const viaProxy = await rawExchange(proxy.port, [pipeline], { quietMs: 1000 });
     await client.del(key);
-    const direct = await rawExchange(masters[0].port, [pipeline], { quietMs: 400 });
+    const direct = await rawExchange(masters[0].port, [pipeline], { quietMs: 1000 });
     expect(viaProxy.data.toString()).toBe(direct.data.toString());
     expect(viaProxy.data.toString().endsWith('+RESET\r\n$2\r\nv2\r\n')).toBe(true);
   });

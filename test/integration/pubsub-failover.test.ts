@@ -6,6 +6,7 @@ import { slotOf } from '../../src/cluster/key-slot.js';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
 import { readMasters, type Master } from '../helpers/cluster.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
+import { eventually } from '../helpers/eventually.js';
 import { proxyClient, startTestProxy } from '../helpers/proxy.js';
 
 // Its own cluster: masters and replicas swap roles, which other tests need not see.
@@ -29,15 +30,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** Waits (bounded) until `check` holds. */
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
-}
 
 /** Fails `master` over to its replica with CLUSTER FAILOVER, and waits until the cluster agrees. */
 async function failOver(master: Master): Promise<void> {
@@ -46,8 +38,8 @@ async function failOver(master: Master): Promise<void> {
   const replica = new Redis({ port, host: '127.0.0.1', protocol: 2 });
   try {
     expect(await replica.call('CLUSTER', 'FAILOVER')).toBe('OK');
-    await eventually(async () => ((await replica.call('ROLE')) as string[])[0] === 'master');
-    await eventually(async () => ((await master.client.call('ROLE')) as string[])[0] === 'slave');
+    await eventually(async () => ((await replica.call('ROLE')) as string[])[0] === 'master', 15_000);
+    await eventually(async () => ((await master.client.call('ROLE')) as string[])[0] === 'slave', 15_000);
   } finally {
     replica.disconnect();
   }

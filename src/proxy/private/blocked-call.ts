@@ -3,7 +3,7 @@ import type { PendingReply } from '../../upstream/pending.js';
 import type { PrivateLink, PrivateOwner } from '../../upstream/private-links.js';
 import type { Request } from '../request.js';
 import type { ConnectionState, Session } from '../session.js';
-import { isSlotRedirect, lendFor, type PrivateContext } from './private-context.js';
+import { ThenReply, isSlotRedirect, lendFor, type PrivateContext } from './private-context.js';
 
 /**
  * A blocking command (BLPOP, BRPOPLPUSH, XREAD ... BLOCK, ...) on a dedicated link: it may keep
@@ -12,8 +12,7 @@ import { isSlotRedirect, lendFor, type PrivateContext } from './private-context.
  * is closed (the node would otherwise keep it blocked). MOVED/ASK (the key's slot moved) send it
  * again to the new owner, within max-redirects.
  */
-export class BlockedCall implements PrivateOwner, PendingReply, ConnectionState {
-  readonly retryable = true;
+export class BlockedCall implements PrivateOwner, ConnectionState {
   private link: PrivateLink | null = null;
   private redirects = 0;
   private ended = false;
@@ -40,29 +39,17 @@ export class BlockedCall implements PrivateOwner, PendingReply, ConnectionState 
     this.link = link;
     this.session.blocked = this;
     const { buf, start, end } = this.request;
-    if (asking) link.link.sendAsking(this, buf, start, end);
-    else link.link.send(this, buf, start, end);
-  }
-
-  complete(buf: Buffer, start: number, end: number): void {
-    this.giveBack();
-    this.request.complete(buf, start, end);
-  }
-
-  fail(reply: Buffer): void {
-    this.giveBack();
-    this.request.fail(reply);
-  }
-
-  sentFrom(buf: Buffer, start: number, end: number): void {
-    this.request.sentFrom(buf, start, end);
+    const entry = new ThenReply(this.request, () => this.giveBack());
+    if (asking) link.link.sendAsking(entry, buf, start, end);
+    else link.link.send(entry, buf, start, end);
   }
 
   onRedirect(_entry: PendingReply, buf: Buffer, start: number, end: number): boolean {
     if (!isSlotRedirect(buf, start)) return false;
     const text = buf.toString('latin1', start + 1, end - 2);
     if (++this.redirects > this.ctx.router.maxRedirects) {
-      this.fail(errorReply(`ERR slotgate: too many redirections (last: ${text})`));
+      this.giveBack();
+      this.request.fail(errorReply(`ERR slotgate: too many redirections (last: ${text})`));
       return true;
     }
     const from = this.link;
