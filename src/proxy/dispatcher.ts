@@ -90,13 +90,13 @@ export class Dispatcher {
     const parent = new Request(session, NO_BYTES, 0, 0, -1);
     session.enqueue(parent);
     const kind = spec.merge ?? 'all-ok';
-    const gather = new Gather(session.id, session.batch, plan.slots.length, (replies) => {
+    const gather = new Gather(session.id, session.protocol, session.batch, plan.slots.length, (replies) => {
       const reply = kind === 'ordered-array' ? mergeOrderedArray(replies, plan) : merge(kind, replies);
       parent.complete(reply, 0, reply.length);
     });
     for (let g = 0; g < plan.slots.length; g++) {
       const slot = plan.slots[g];
-      const link = this.router.linkForSlot(slot, session.id);
+      const link = this.router.linkForSlot(slot, session.id, session.protocol);
       if (link === null) {
         // No open link for the slot now: the router parks it (or fails it) as any request.
         this.router.route(gather.child(g, encodeGroup(plan, g, buf, args), slot));

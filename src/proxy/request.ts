@@ -1,9 +1,12 @@
+import type { Protocol } from '../resp/encode.js';
 import type { PendingReply } from '../upstream/pending.js';
 
 /** Where a request's reply goes: the client session, which writes replies in request order. */
 export interface ReplyTarget {
   replyReady(request: Request): void;
   readonly id: number;
+  /** The client's RESP version: its requests go on node links of that version, so node replies need no translation. */
+  readonly protocol: Protocol;
   /** Counts the client's reads; a request belongs to the read it came in (see Session.flush). */
   readonly batch: number;
 }
