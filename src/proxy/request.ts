@@ -35,6 +35,11 @@ export class Request implements PendingReply {
   deadline = 0;
   /** The client read it came in. */
   readonly batch: number;
+  /**
+   * The client's protocol when it was read: its reply must be in that one, also when it is sent
+   * again (MOVED, TRYAGAIN, parked) after the client switched with a later HELLO.
+   */
+  readonly protocol: Protocol;
 
   constructor(
     readonly client: ReplyTarget,
@@ -45,6 +50,7 @@ export class Request implements PendingReply {
     readonly slot: number,
   ) {
     this.batch = client.batch;
+    this.protocol = client.protocol;
   }
 
   complete(buf: Buffer, start: number, end: number): void {

@@ -128,7 +128,7 @@ export class Router implements LinkEvents {
   sendTo(node: ClusterNode, request: Request): void {
     request.retryable = false;
     if (request.deadline === 0) request.deadline = clock.now + this.options.requestTimeoutMs;
-    node.linkFor(request.client.id, request.client.protocol).send(request, request.buf, request.start, request.end);
+    node.linkFor(request.client.id, request.protocol).send(request, request.buf, request.start, request.end);
   }
 
   /** The slot map in text (PROXY CLUSTER): each master, its slot ranges, its links. */
@@ -164,7 +164,7 @@ export class Router implements LinkEvents {
       this.park(request);
       return;
     }
-    node.linkFor(request.client.id, request.client.protocol).send(request, request.buf, request.start, request.end);
+    node.linkFor(request.client.id, request.protocol).send(request, request.buf, request.start, request.end);
   }
 
   private masterForClient(clientId: number): ClusterNode | null {
@@ -209,7 +209,7 @@ export class Router implements LinkEvents {
         request.fail(errorReply(`ERR slotgate: too many redirections (last: ${text})`));
         return true;
       }
-      const link = node.linkFor(request.client.id, request.client.protocol);
+      const link = node.linkFor(request.client.id, request.protocol);
       let send: () => void;
       if (kind === 'MOVED') {
         this.stats.moved++;
