@@ -4,6 +4,7 @@ import type { ProxyServer } from '../../src/proxy/server.js';
 import { FakeNode } from '../helpers/fake-node.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { RawRespClient } from '../helpers/raw-resp-client.js';
 
 // Behaviour that needs a node misbehaving on demand: a fake node in this process.
 const cleanup = cleanupAfterEach();
@@ -105,5 +106,40 @@ describe('redirects and retries against a misbehaving node', () => {
     cleanup(() => client.disconnect());
     expect(await client.ping()).toBe('PONG');
     await expect(client.get('k')).rejects.toThrow('CLUSTERDOWN Hash slot not served');
+  });
+
+  it('opens a RESP3 link (HELLO 3 first) only for a RESP3 client, and skips a stray push frame on it', async () => {
+    const { client, node, proxy } = await setup((args) => {
+      // A push before the reply: nothing a shared link should get, but it must not shift replies.
+      if (args[0] === 'GET') return `>2\r\n$10\r\ninvalidate\r\n*0\r\n$${args[1].length}\r\n${args[1]}\r\n`;
+      return undefined;
+    });
+    expect(await client.get('two')).toBe('two');
+    expect(node.commands.some((c) => c[0] === 'HELLO')).toBe(false);
+    const r3 = await RawRespClient.connect(proxy.port, 3);
+    cleanup(() => r3.disconnect());
+    const replies = await Promise.all([r3.request(['GET', 'a']), r3.request(['GET', 'bb']), r3.request(['GET', 'ccc'])]);
+    expect(replies.map((r) => r.raw)).toEqual(['$1\r\na\r\n', '$2\r\nbb\r\n', '$3\r\nccc\r\n']);
+    expect(node.commands.filter((c) => c[0] === 'HELLO')).toEqual([['HELLO', '3']]);
+  });
+
+  it('re-sends a redirected request on a link of the protocol it was read in, after the client switched', async () => {
+    let moved = false;
+    const { proxy } = await setup((args, self, connection) => {
+      if (args[0] !== 'GET') return undefined;
+      if (args[1] === 'first' && !moved) {
+        moved = true;
+        // Slow, so that the client's HELLO 3 is read while this request waits for its node.
+        return new Promise<string>((r) => setTimeout(() => r(`-MOVED 11149 127.0.0.1:${self.port}\r\n`), 50));
+      }
+      return connection.protocol === 3 ? '_\r\n' : '$-1\r\n';
+    });
+    const c = await RawRespClient.connect(proxy.port, 2);
+    cleanup(() => c.disconnect());
+    const replies = await Promise.all([c.request(['GET', 'first']), c.request(['HELLO', '3']), c.request(['GET', 'second'])]);
+    expect(moved).toBe(true);
+    expect(replies[0].raw).toBe('$-1\r\n');
+    expect(replies[1].raw).toMatch(/^%7\r\n/);
+    expect(replies[2].raw).toBe('_\r\n');
   });
 });
