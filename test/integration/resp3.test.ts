@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { slotOf } from '../../src/cluster/key-slot.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
-import { startTestProxy } from '../helpers/proxy.js';
+import { proxyClient, startTestProxy } from '../helpers/proxy.js';
 import { RawRespClient } from '../helpers/raw-resp-client.js';
 import { readMasters, type Master } from '../helpers/cluster.js';
 
@@ -139,6 +139,17 @@ describe('HELLO and the client protocol', () => {
   });
 });
 
+describe('ioredis with protocol 3', () => {
+  it('is a RESP3 client of slotgate (the plain-resp3 client mode of the other tests)', async () => {
+    const c = proxyClient(proxy, { protocol: 3 });
+    try {
+      expect(String(await c.call('CLIENT', 'INFO'))).toMatch(/ resp=3\n$/);
+    } finally {
+      c.disconnect();
+    }
+  });
+});
+
 describe('RESP3 node links', () => {
   it('are opened only once a RESP3 client sends something, and then carry its requests', async () => {
     const own = await startTestProxy(inject('clusterSeeds'));
@@ -212,11 +223,19 @@ describe('HELLO 3 with a proxy password', () => {
     const guarded = await startTestProxy(inject('clusterSeeds'), { requirepass: 's3cret' });
     const c = await RawRespClient.connect(guarded.port, 2);
     try {
-      expect((await c.request(['HELLO', '3'])).raw).toMatch(/^-NOAUTH HELLO must be called with the client already authenticated/);
+      expect((await c.request(['HELLO', '3'])).raw).toBe(
+        '-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option ' +
+          'can be used to authenticate the client and select the RESP protocol version at the same time\r\n',
+      );
       expect((await c.request(['HELLO', '3', 'AUTH', 'default', 'wrong'])).raw).toBe(
         '-WRONGPASS invalid username-password pair or user is disabled.\r\n',
       );
       expect((await c.request(['GET', `${prefix}x`])).raw).toBe('-NOAUTH Authentication required.\r\n');
+      // As Redis 7.0: the credentials are checked (and taken) before a bad name stops the switch.
+      expect((await c.request(['HELLO', '3', 'AUTH', 'default', 's3cret', 'SETNAME', 'bad name'])).raw).toBe(
+        '-ERR Client names cannot contain spaces, newlines or special characters.\r\n',
+      );
+      expect((await c.request(['GET', `${prefix}x`])).raw).toBe('$-1\r\n');
       expect((await c.request(['HELLO', '3', 'AUTH', 'default', 's3cret', 'SETNAME', 'guarded'])).raw).toBe(helloBytes(3, await clientId(c)));
       expect((await c.request(['GET', `${prefix}x`])).raw).toBe('_\r\n');
       expect((await c.request(['CLIENT', 'GETNAME'])).raw).toBe(bulk('guarded'));

@@ -104,7 +104,8 @@ export const hello: LocalHandler = (client, args) => {
   }
   if (!client.authenticated) {
     return errorReply(
-      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      // Redis 7.0's text (7.2 says `HELLO <proto> AUTH`).
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
   }
   if (newName !== null) client.name = newName === '' ? null : newName;
