@@ -32,7 +32,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   libName = '';
   libVersion = '';
   authenticated: boolean;
-  /** RESP2 until HELLO 3 (a plain field: the router reads it for every request). */
+  /** RESP2 until HELLO 3 (a plain field: every request copies it, see Request.protocol). */
   protocol: Protocol = 2;
 
   private head: Request | null = null;
@@ -99,7 +99,12 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** Flow control: false while the client has too many requests in flight or does not read its replies. */
   acceptsRequests(): boolean {
     return (
-      !this.closing && !this.pausedForPending && !this.pausedForOutput && this.barrier === null && !this.heldForProtocolSwitch && this.inFlight < this.limits.maxPending
+      !this.closing &&
+      !this.pausedForPending &&
+      !this.pausedForOutput &&
+      this.barrier === null &&
+      !this.heldForProtocolSwitch &&
+      this.inFlight < this.limits.maxPending
     );
   }
 

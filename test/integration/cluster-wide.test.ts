@@ -328,6 +328,9 @@ describe('a RESP3 client (raw bytes)', () => {
     const me = nodeId('127.0.0.1', proxy.port);
     const nodes = `${me} 127.0.0.1:${proxy.port}@${proxy.port} myself,master - 0 0 1 connected 0-16383\n`;
     expect(await raw('CLUSTER', 'NODES')).toBe(`=${nodes.length + 4}\r\ntxt:${nodes}\r\n`);
+    const id = `$40\r\n${me}\r\n`;
+    const port = `:${proxy.port}\r\n`;
+    expect(await raw('CLUSTER', 'SLOTS')).toBe(`*1\r\n*3\r\n:0\r\n:16383\r\n*4\r\n$9\r\n127.0.0.1\r\n${port}${id}%0\r\n`);
     const shards = await raw('CLUSTER', 'SHARDS');
     expect(shards).toMatch(/^\*1\r\n%2\r\n\$5\r\nslots\r\n\*2\r\n:0\r\n:16383\r\n\$5\r\nnodes\r\n\*1\r\n%7\r\n\$2\r\nid\r\n/);
     expect(await raw('PROXY', 'CONFIG', 'GET', 'cross-slot')).toBe('%1\r\n$10\r\ncross-slot\r\n$5\r\nsplit\r\n');

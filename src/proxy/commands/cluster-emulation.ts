@@ -54,7 +54,8 @@ export const clusterInfo: LocalHandler = (client) => {
 
 export const clusterSlots: LocalHandler = (client) => {
   const me = announced(client);
-  return arrayReply([[0, SLOT_COUNT - 1, [me.host, me.port, me.id, []]]]);
+  // The node's last element, its other endpoints, is a map (empty): `%0` in RESP3, as Redis 7 sends.
+  return encodeReply([[0, SLOT_COUNT - 1, [me.host, me.port, me.id, new MapReply([])]]], client.protocol);
 };
 
 export const clusterShards: LocalHandler = (client) => {
