@@ -142,4 +142,27 @@ describe('redirects and retries against a misbehaving node', () => {
     expect(replies[1].raw).toMatch(/^%7\r\n/);
     expect(replies[2].raw).toBe('_\r\n');
   });
+
+  it('holds requests read after a protocol switch until the earlier ones (on the other protocol link) are answered', async () => {
+    let setAnswered = false;
+    let setAnsweredWhenGetCame: boolean | null = null;
+    const { proxy } = await setup((args) => {
+      if (args[0] === 'SET') return new Promise<string>((r) => setTimeout(() => ((setAnswered = true), r('+OK\r\n')), 80));
+      if (args[0] === 'GET') {
+        setAnsweredWhenGetCame = setAnswered;
+        return '$1\r\nv\r\n';
+      }
+      return undefined;
+    });
+    const c = await RawRespClient.connect(proxy.port, 2);
+    cleanup(() => c.disconnect());
+    // The RESP3 link is already open: without the hold, GET would reach the node at once, on it.
+    const warm = await RawRespClient.connect(proxy.port, 3);
+    cleanup(() => warm.disconnect());
+    expect((await warm.request(['GET', 'k'])).raw).toBe('$1\r\nv\r\n');
+    const replies = await Promise.all([c.request(['SET', 'k', 'v']), c.request(['HELLO', '3']), c.request(['GET', 'k'])]);
+    expect(replies.map((r) => r.raw.slice(0, 4))).toEqual(['+OK\r', '%7\r\n', '$1\r\n']);
+    expect(setAnsweredWhenGetCame).toBe(true);
+  });
 });
+
