@@ -1,6 +1,12 @@
+import type { Protocol } from '../resp/encode.js';
+
 /** What a locally answered command may read or change of the client that sent it. */
 export interface ClientContext {
   readonly id: number;
+  /** The RESP version the client speaks: replies slotgate builds are encoded in it, and its requests go on links of it. */
+  readonly protocol: Protocol;
+  /** HELLO 2|3, RESET: the client speaks `protocol` from its next request on. */
+  switchProtocol(protocol: Protocol): void;
   /** CLIENT SETNAME / HELLO SETNAME. */
   name: string | null;
   libName: string;

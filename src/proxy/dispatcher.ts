@@ -59,7 +59,8 @@ export class Dispatcher {
     const early = this.precheck(session, spec, argc);
     if (early !== null) return session.enqueue(Request.answered(session, early));
     // Connection state first: a subscribed client, or one inside MULTI, is served by its own link.
-    if (session.subscription !== null && spec.pubsub === null && !settled) {
+    // RESP2 subscribed mode allows only a few commands; a RESP3 client may send any meanwhile.
+    if (session.subscription !== null && spec.pubsub === null && !settled && session.protocol === 2) {
       const copy = copyRequest(buf, start, end, argc, args);
       const again = (): void => this.dispatch(session, copy.buf, 0, copy.buf.length, argc, copy.args, true);
       return Subscription.whileSubscribed(session, { spec, buf, start, end, argc, args }, again);
@@ -120,13 +121,13 @@ export class Dispatcher {
     const parent = new Request(session, NO_BYTES, 0, 0, -1);
     session.enqueue(parent);
     const kind = spec.merge ?? 'all-ok';
-    const gather = new Gather(session.id, session.batch, plan.slots.length, (replies) => {
+    const gather = new Gather(session.id, session.protocol, session.batch, plan.slots.length, (replies) => {
       const reply = kind === 'ordered-array' ? mergeOrderedArray(replies, plan) : merge(kind, replies);
       parent.complete(reply, 0, reply.length);
     });
     for (let g = 0; g < plan.slots.length; g++) {
       const slot = plan.slots[g];
-      const link = this.router.linkForSlot(slot, session.id);
+      const link = this.router.linkForSlot(slot, session.id, session.protocol);
       if (link === null) {
         // No open link for the slot now: the router parks it (or fails it) as any request.
         this.router.route(gather.child(g, encodeGroup(plan, g, buf, args), slot));

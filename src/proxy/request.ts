@@ -1,9 +1,12 @@
+import type { Protocol } from '../resp/encode.js';
 import type { PendingReply } from '../upstream/pending.js';
 
 /** Where a request's reply goes: the client session, which writes replies in request order. */
 export interface ReplyTarget {
   replyReady(request: Request): void;
   readonly id: number;
+  /** The client's RESP version: its requests go on node links of that version, so node replies need no translation. */
+  readonly protocol: Protocol;
   /** Counts the client's reads; a request belongs to the read it came in (see Session.flush). */
   readonly batch: number;
 }
@@ -41,6 +44,11 @@ export class Request implements PendingReply {
   exclusive = false;
   /** Its reply is not written (CLIENT REPLY OFF or SKIP). */
   silent = false;
+  /**
+   * The client's protocol when it was read: its reply must be in that one, also when it is sent
+   * again (MOVED, TRYAGAIN, parked) after the client switched with a later HELLO.
+   */
+  readonly protocol: Protocol;
 
   constructor(
     readonly client: ReplyTarget,
@@ -51,6 +59,7 @@ export class Request implements PendingReply {
     readonly slot: number,
   ) {
     this.batch = client.batch;
+    this.protocol = client.protocol;
   }
 
   complete(buf: Buffer, start: number, end: number): void {

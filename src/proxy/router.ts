@@ -1,7 +1,7 @@
 import { SLOT_COUNT } from '../cluster/key-slot.js';
 import { checkPort, checkSlot, type NodeAddress, type TopologyView } from '../cluster/topology.js';
 import { formatHostPort, type TopologySource } from '../cluster/topology-source.js';
-import { errorReply } from '../resp/encode.js';
+import { errorReply, type Protocol } from '../resp/encode.js';
 import { clock } from '../util/coarse-clock.js';
 import { ClusterNode } from '../upstream/cluster-node.js';
 import type { LinkEvents, LinkOptions, NodeLink } from '../upstream/node-link.js';
@@ -117,10 +117,10 @@ export class Router implements LinkEvents {
   }
 
   /** The open link a client's request for `slot` goes on now, or null (no master known, link closed). */
-  linkForSlot(slot: number, clientId: number): NodeLink | null {
+  linkForSlot(slot: number, clientId: number, protocol: Protocol): NodeLink | null {
     const node = this.slots[slot];
     if (node === null) return null;
-    const link = node.linkFor(clientId);
+    const link = node.linkFor(clientId, protocol);
     return link.open ? link : null;
   }
 
@@ -133,7 +133,7 @@ export class Router implements LinkEvents {
   sendTo(node: ClusterNode, request: Request): void {
     request.retryable = false;
     if (request.deadline === 0) request.deadline = clock.now + this.options.requestTimeoutMs;
-    node.linkFor(request.client.id).send(request, request.buf, request.start, request.end);
+    node.linkFor(request.client.id, request.protocol).send(request, request.buf, request.start, request.end);
   }
 
   /** The slot map in text (PROXY CLUSTER): each master, its slot ranges, its links. */
@@ -155,7 +155,7 @@ export class Router implements LinkEvents {
       `epoch:${this.epoch} covered_slots:${this.coveredSlots} last_refresh_ms_ago:${ago} last_refresh_error:${this.lastRefreshError ?? ''}`,
     ];
     for (const node of this.masters) {
-      const links = node.links.map((l) => l.status).join(',');
+      const links = node.links.map((l) => (l.protocol === 3 ? `${l.status}(resp3)` : l.status)).join(',');
       lines.push(`${node.address} master slots=${(ranges.get(node) ?? []).join(',')} links=${links} in_flight=${node.inFlight}`);
     }
     return lines.join('\n') + '\n';
@@ -169,7 +169,7 @@ export class Router implements LinkEvents {
       this.park(request);
       return;
     }
-    node.linkFor(request.client.id).send(request, request.buf, request.start, request.end);
+    node.linkFor(request.client.id, request.protocol).send(request, request.buf, request.start, request.end);
   }
 
   /** The master keyless requests of this client go to. */
@@ -215,7 +215,7 @@ export class Router implements LinkEvents {
         request.fail(errorReply(`ERR slotgate: too many redirections (last: ${text})`));
         return true;
       }
-      const link = node.linkFor(request.client.id);
+      const link = node.linkFor(request.client.id, request.protocol);
       let send: () => void;
       if (kind === 'MOVED') {
         this.stats.moved++;

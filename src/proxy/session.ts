@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { RequestScanner, type RequestSink } from '../resp/request-scanner.js';
-import { errorReply } from '../resp/encode.js';
+import { errorReply, type Protocol } from '../resp/encode.js';
 import { WriteBatch } from '../util/write-batch.js';
 import { takeOverAccepted } from '../net/accepted-socket.js';
 import { socketFd, writeToSocket } from '../net/direct-write.js';
@@ -45,6 +45,8 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   libName = '';
   libVersion = '';
   authenticated: boolean;
+  /** RESP2 until HELLO 3 (a plain field: every request copies it, see Request.protocol). */
+  protocol: Protocol = 2;
 
   private head: Request | null = null;
   private tail: Request | null = null;
@@ -66,6 +68,8 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private pausedForOutput = false;
   /** A request later ones must not overtake (a whole-cluster command still talking to the nodes). */
   private barrier: Request | null = null;
+  /** Nothing more is dispatched until every request read before a protocol switch is answered. */
+  private heldForProtocolSwitch = false;
   private readonly connectedAt = Date.now();
   /** MULTI/WATCH in progress (src/proxy/private/transaction.ts). */
   transaction: (ConnectionState & object) | null = null;
@@ -121,7 +125,12 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** Flow control: false while the client has too many requests in flight or does not read its replies. */
   acceptsRequests(): boolean {
     return (
-      !this.closing && !this.pausedForPending && !this.pausedForOutput && this.barrier === null && this.inFlight < this.limits.maxPending
+      !this.closing &&
+      !this.pausedForPending &&
+      !this.pausedForOutput &&
+      this.barrier === null &&
+      !this.heldForProtocolSwitch &&
+      this.inFlight < this.limits.maxPending
     );
   }
 
@@ -239,6 +248,20 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     scheduleFlush(this);
   }
 
+  /**
+   * From the next request on, the client speaks `protocol`, and its requests go on the links of
+   * that protocol: other connections to the same nodes. Its earlier requests, still in flight on
+   * the old links, must run first (as on one connection), so the later ones wait for them.
+   */
+  switchProtocol(protocol: Protocol): void {
+    if (protocol === this.protocol) return;
+    this.protocol = protocol;
+    if (this.inFlight > 0) {
+      this.heldForProtocolSwitch = true;
+      this.socket.pause();
+    }
+  }
+
   /** Moves every finished reply at the head of the queue to the output. */
   private drainReplies(): void {
     let head = this.head;
@@ -252,6 +275,10 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     if (head === null) this.tail = null;
     scheduleFlush(this);
     if (head !== null && head.startWhenHead !== null) this.startHead(head);
+    if (this.heldForProtocolSwitch && head === null) {
+      this.heldForProtocolSwitch = false;
+      this.updateReading();
+    }
     if (this.pausedForPending && this.inFlight < this.limits.maxPending / 2) {
       this.pausedForPending = false;
       this.updateReading();
@@ -301,7 +328,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     return (
       `id=${this.id} addr=${s.remoteAddress}:${s.remotePort} laddr=${s.localAddress}:${s.localPort} fd=${this.fd} ` +
       `name=${this.name ?? ''} age=${age} pending=${this.inFlight} qbuf=${this.queryBytes} omem=${this.outputBytes} ` +
-      `lib-name=${this.libName} lib-ver=${this.libVersion}`
+      `lib-name=${this.libName} lib-ver=${this.libVersion} resp=${this.protocol}`
     );
   }
 

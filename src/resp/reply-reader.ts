@@ -63,15 +63,16 @@ export function valueEnd(buf: Buffer, pos: number): number {
 }
 
 /**
- * Offsets of the elements of the aggregate reply at `start`, as [start0, end0, start1, end1, ...];
- * null when the reply is not an aggregate (an error, a null array).
+ * Offsets of the elements of the array, set or map reply at `start`, as [start0, end0, start1,
+ * end1, ...] (a map's keys and values alternate); null when the reply is not one (an error, a null array).
  */
 export function elementRanges(buf: Buffer, start: number): Int32Array | null {
   const type = buf[start];
-  if (type !== 0x2a && type !== 0x7e) return null;
+  if (type !== 0x2a && type !== 0x7e && type !== 0x25) return null;
   const cr = lineEnd(buf, start + 1);
-  const n = parseDecimal(buf, start + 1, cr);
-  if (n < 0) return null;
+  const count = parseDecimal(buf, start + 1, cr);
+  if (count < 0) return null;
+  const n = elementCount(type, count);
   const ranges = new Int32Array(n * 2);
   let pos = cr + 2;
   for (let i = 0; i < n; i++) {

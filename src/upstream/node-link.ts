@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { ReplyScanner, type ReplySink } from '../resp/reply-scanner.js';
-import { encodeCommand, errorReply } from '../resp/encode.js';
+import { encodeCommand, errorReply, type Protocol } from '../resp/encode.js';
 import { OutputSlab } from '../util/output-slab.js';
 import { ReadSlabs } from '../util/read-slabs.js';
 import { socketFd, writeToSocket } from '../net/direct-write.js';
@@ -38,6 +38,7 @@ const askingEntry: PendingReply = { complete() {}, fail() {}, sentFrom() {}, ret
  * One shared, pipelined connection to a Redis node. Requests of many clients are appended to one
  * write per event-loop turn; replies come back in the same order and are matched FIFO to their
  * requests, forwarded as the node's bytes. Connects lazily, re-connects with capped backoff.
+ * It speaks one protocol (RESP2, or RESP3 after a `HELLO 3` handshake) for clients of that protocol.
  */
 export class NodeLink implements ReplySink, Flushable {
   flushQueued = false;
@@ -52,7 +53,7 @@ export class NodeLink implements ReplySink, Flushable {
   /** Replies are read into slabs and forwarded as views of them. */
   private readonly readSlabs = new ReadSlabs();
   private readonly scanner = new ReplyScanner(this);
-  /** Replies still expected for the connection handshake (AUTH), before any request's reply. */
+  /** Replies still expected for the connection handshake (AUTH or HELLO 3), before any request's reply. */
   private handshakeReplies = 0;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -67,6 +68,7 @@ export class NodeLink implements ReplySink, Flushable {
   constructor(
     readonly host: string,
     readonly port: number,
+    readonly protocol: Protocol,
     private readonly events: LinkEvents,
     private readonly options: LinkOptions,
   ) {}
@@ -217,19 +219,23 @@ export class NodeLink implements ReplySink, Flushable {
   }
 
   private writeHandshake(socket: net.Socket): void {
-    const { user, password } = this.options.credentials;
-    if (password === undefined) return;
+    const handshake = handshakeCommand(this.protocol, this.options.credentials);
+    if (handshake === null) return;
     this.handshakeReplies = 1;
-    socket.write(encodeCommand(user !== undefined ? ['AUTH', user, password] : ['AUTH', password]));
+    socket.write(encodeCommand(handshake));
   }
 
   onReply(buf: Buffer, start: number, end: number): void {
     if (this.handshakeReplies > 0) {
       this.handshakeReplies--;
-      if (buf[start] === 0x2d) this.abort(`AUTH failed: ${buf.toString('utf8', start + 1, end - 2)}`);
+      if (buf[start] === 0x2d) this.abort(`handshake failed: ${buf.toString('utf8', start + 1, end - 2)}`);
       return;
     }
     if (this.frameFilter !== null && this.frameFilter(buf, start, end)) return;
+    // Out-of-band RESP3 pushes come only with subscriptions or client tracking, which never use
+    // shared links; should one come anyway it answers no request, and matching it to one would
+    // shift every later reply onto the wrong request.
+    if (buf[start] === 0x3e) return;
     const entry = this.pending.shift();
     if (entry === null) {
       this.abort('reply without a request');
@@ -283,4 +289,15 @@ export class NodeLink implements ReplySink, Flushable {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
   }
+}
+
+/**
+ * The command a new connection starts with: RESP3 links send `HELLO 3`, with the credentials
+ * in it (one round trip; user `default` when only a password is set); RESP2 links send AUTH
+ * when there are credentials. Null: nothing to send.
+ */
+export function handshakeCommand(protocol: Protocol, { user, password }: NodeCredentials): string[] | null {
+  if (protocol === 3) return password === undefined ? ['HELLO', '3'] : ['HELLO', '3', 'AUTH', user ?? 'default', password];
+  if (password === undefined) return null;
+  return user !== undefined ? ['AUTH', user, password] : ['AUTH', password];
 }

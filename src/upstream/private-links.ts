@@ -1,4 +1,4 @@
-import { errorReply } from '../resp/encode.js';
+import { errorReply, type Protocol } from '../resp/encode.js';
 import type { Logger } from '../telemetry/logger.js';
 import { NodeLink, type LinkEvents, type LinkOptions } from './node-link.js';
 import type { PendingReply } from './pending.js';
@@ -27,10 +27,12 @@ export class PrivateLink implements LinkEvents {
   constructor(
     host: string,
     port: number,
+    protocol: Protocol,
     options: LinkOptions,
     private readonly pool: PrivateLinkPool,
   ) {
-    this.link = new NodeLink(host, port, this, options);
+    // The client's protocol: its replies (and pushes) pass through untranslated.
+    this.link = new NodeLink(host, port, protocol, this, options);
   }
 
   get address(): string {
@@ -91,11 +93,11 @@ export class PrivateLinkPool {
     return n;
   }
 
-  /** A link to host:port for `owner`, or null when `max` links are already lent. */
-  lend(host: string, port: number, owner: PrivateOwner): PrivateLink | null {
+  /** A link to host:port speaking `protocol`, for `owner`, or null when `max` links are already lent. */
+  lend(host: string, port: number, protocol: Protocol, owner: PrivateOwner): PrivateLink | null {
     if (this.lent.size >= this.limits.max) return null;
-    const list = this.idle.get(key(host, port));
-    const link = list?.pop() ?? new PrivateLink(host, port, this.options, this);
+    const list = this.idle.get(key(host, port, protocol));
+    const link = list?.pop() ?? new PrivateLink(host, port, protocol, this.options, this);
     link.owner = owner;
     this.lent.add(link);
     this.totalLent++;
@@ -107,7 +109,7 @@ export class PrivateLinkPool {
     if (!this.lent.delete(link)) return;
     link.owner = null;
     link.link.frameFilter = null;
-    const k = key(link.link.host, link.link.port);
+    const k = key(link.link.host, link.link.port, link.link.protocol);
     const list = this.idle.get(k) ?? [];
     if (list.length >= this.limits.idlePerNode || !link.link.open) {
       link.link.close();
@@ -135,23 +137,28 @@ export class PrivateLinkPool {
     }
   }
 
-  /** Keeps `idlePerNode` connected links ready for each of these nodes; drops idle links to others. */
+  /**
+   * Keeps `idlePerNode` connected links ready for each of these nodes, in both protocols (RESP3
+   * is the default of current clients); drops idle links to other nodes.
+   */
   warm(nodes: readonly { host: string; port: number }[]): void {
-    const wanted = new Set(nodes.map((n) => key(n.host, n.port)));
+    const wanted = new Set(nodes.flatMap((n) => PROTOCOLS.map((p) => key(n.host, n.port, p))));
     for (const [k, list] of this.idle) {
       if (wanted.has(k)) continue;
       for (const link of list) link.link.close();
       this.idle.delete(k);
     }
     for (const node of nodes) {
-      const k = key(node.host, node.port);
-      const list = this.idle.get(k) ?? [];
-      while (list.length < this.limits.idlePerNode) {
-        const link = new PrivateLink(node.host, node.port, this.options, this);
-        link.link.connectNow();
-        list.push(link);
+      for (const protocol of PROTOCOLS) {
+        const k = key(node.host, node.port, protocol);
+        const list = this.idle.get(k) ?? [];
+        while (list.length < this.limits.idlePerNode) {
+          const link = new PrivateLink(node.host, node.port, protocol, this.options, this);
+          link.link.connectNow();
+          list.push(link);
+        }
+        this.idle.set(k, list);
       }
-      this.idle.set(k, list);
     }
   }
 
@@ -165,6 +172,8 @@ export class PrivateLinkPool {
   }
 }
 
-function key(host: string, port: number): string {
-  return `${host}:${port}`;
+const PROTOCOLS: readonly Protocol[] = [2, 3];
+
+function key(host: string, port: number, protocol: Protocol): string {
+  return `${host}:${port}/${protocol}`;
 }

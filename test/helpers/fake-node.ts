@@ -7,7 +7,16 @@ import { arrayReply, bulkReply, type ReplyValue } from '../../src/resp/encode.js
  * default answer, or a promise of bytes for a slow answer (later answers on the connection wait
  * for it, as Redis answers in order).
  */
-export type FakeHandler = (args: string[], node: FakeNode) => Buffer | string | null | undefined | Promise<Buffer | string>;
+export type FakeHandler = (
+  args: string[],
+  node: FakeNode,
+  connection: FakeConnection,
+) => Buffer | string | null | undefined | Promise<Buffer | string>;
+
+/** What the fake node knows of the connection a command came on: its protocol (HELLO 3 makes it 3). */
+export interface FakeConnection {
+  protocol: 2 | 3;
+}
 
 /**
  * A tiny in-process Redis node for the cases a real cluster cannot be made to produce on demand
@@ -25,13 +34,15 @@ export class FakeNode {
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => {});
       let slow: Promise<void> | null = null;
+      const connection: FakeConnection = { protocol: 2 };
       const parser = new RedisParser({
         returnReply: (reply) => {
           // Command names in upper case, whatever the client sent, so handlers compare simply.
           const args = (reply as Buffer[]).map(String);
           args[0] = args[0].toUpperCase();
           this.commands.push(args);
-          const given = this.handler(args, this);
+          if (args[0] === 'HELLO' && args[1] === '3') connection.protocol = 3;
+          const given = this.handler(args, this, connection);
           const answer = given === undefined ? this.defaultAnswer(args) : given;
           if (answer === null) return;
           if (slow === null && !(answer instanceof Promise)) socket.write(answer);
@@ -63,6 +74,7 @@ export class FakeNode {
     const name = args.join(' ').toUpperCase();
     if (name === 'CLUSTER SHARDS') return this.shardsReply();
     if (name === 'COMMAND') return '-ERR not in a fake\r\n';
+    if (name.startsWith('HELLO 3')) return '%1\r\n$5\r\nproto\r\n:3\r\n';
     // Clients' ready checks (ioredis) read `loading:0` from INFO.
     if (name.startsWith('INFO')) return bulkReply('# Server\r\nredis_version:7.0.0\r\nloading:0\r\n');
     return '-ERR fake node has no answer\r\n';

@@ -28,10 +28,14 @@ export function proxyClusterClient(proxy: ProxyServer, options: RedisOptions = {
   });
 }
 
-/** The two ways an application talks to slotgate; integration tests run in both. */
+/**
+ * The ways an application talks to slotgate; integration tests run in each: plain and cluster
+ * mode in RESP2, and plain in RESP3 (ioredis sends HELLO 3; replies come back as RESP3 types).
+ */
 export const CLIENT_MODES = [
   { mode: 'plain', connect: (proxy: ProxyServer): Redis | Cluster => proxyClient(proxy) },
   { mode: 'cluster', connect: (proxy: ProxyServer): Redis | Cluster => proxyClusterClient(proxy) },
+  { mode: 'plain-resp3', connect: (proxy: ProxyServer): Redis | Cluster => proxyClient(proxy, { protocol: 3 }) },
 ] as const;
 
 /** Reads one counter from PROXY INFO. */

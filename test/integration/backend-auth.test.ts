@@ -5,6 +5,7 @@ import { startLocalCluster, type LocalCluster } from '../../src/tools/local-clus
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, startTestProxy } from '../helpers/proxy.js';
 import { rawExchange } from '../helpers/raw-client.js';
+import { RawRespClient } from '../helpers/raw-resp-client.js';
 
 // A cluster whose nodes require a password: slotgate authenticates its own links with the
 // backend credentials, and its clients with its own (different) password.
@@ -43,6 +44,23 @@ describe('backend authentication', () => {
       expect(data.toString()).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n-NOAUTH Authentication required.\r\n');
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('authenticates RESP3 node links inside their HELLO 3 (HELLO 3 AUTH default <password>)', async () => {
+    const proxy = await startTestProxy(cluster.seeds, { backendPassword: NODE_PASSWORD });
+    proxies.push(proxy);
+    const c = await RawRespClient.connect(proxy.port, 3);
+    try {
+      for (let i = 0; i < 30; i++) expect((await c.request(['SET', `auth3:${i}`, String(i)])).raw).toBe('+OK\r\n');
+      expect((await c.request(['GET', 'auth3:7'])).raw).toBe('$1\r\n7\r\n');
+      // Keys of different slots: split over RESP3 links, nulls merged as RESP3's _.
+      expect((await c.request(['MGET', 'auth3:7', 'auth3:none', 'auth3:8'])).raw).toBe('*3\r\n$1\r\n7\r\n_\r\n$1\r\n8\r\n');
+      const links = String(await c.call('PROXY', 'CLUSTER'));
+      expect(links).toContain('ready(resp3)');
+      expect(links).not.toMatch(/(idle|connecting)\(resp3\)/);
+    } finally {
+      c.disconnect();
     }
   });
 

@@ -8,6 +8,7 @@ import type { ProxyServer } from '../../src/proxy/server.js';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
 import { readMasters, type Master } from '../helpers/cluster.js';
 import { CLIENT_MODES, startTestProxy } from '../helpers/proxy.js';
+import { RawRespClient } from '../helpers/raw-resp-client.js';
 
 // Its own cluster: these tests flush the whole keyspace and count every key in it.
 const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 400;
@@ -271,6 +272,70 @@ describe.each(CLIENT_MODES)('the whole cluster as one server (ioredis, $mode mod
       ['mget', 'split', 'ordered-array'],
       ['scan', 'cluster', expect.stringContaining('every slot')],
     ]);
+  });
+});
+
+describe('a RESP3 client (raw bytes)', () => {
+  let c: RawRespClient;
+  const raw = async (...args: string[]) => (await c.request(args)).raw;
+  /** The same command in RESP3 on a master directly. */
+  const onNode = async (port: number, ...args: string[]) => {
+    const n = await RawRespClient.connect(port, 3);
+    try {
+      return (await n.request(args)).raw;
+    } finally {
+      n.disconnect();
+    }
+  };
+
+  beforeAll(async () => {
+    c = await RawRespClient.connect(proxy.port, 3);
+  });
+
+  afterAll(() => c?.disconnect());
+
+  beforeEach(async () => {
+    expect(await raw('FLUSHALL')).toBe('+OK\r\n');
+  });
+
+  it('gets merged and whole-cluster replies in RESP3: nulls as _, the nodes element bytes kept', async () => {
+    expect(await raw('RANDOMKEY')).toBe('_\r\n');
+    const keys = keysOnEveryMaster('r3:', 12);
+    expect(await raw('MSET', ...keys.flatMap((k, i) => [k, `v${i}`]))).toBe('+OK\r\n');
+    expect(await raw('MGET', keys[0], 'r3:none', keys[1], keys[2])).toBe('*4\r\n$2\r\nv0\r\n_\r\n$2\r\nv1\r\n$2\r\nv2\r\n');
+    expect(await raw('DBSIZE')).toBe(':12\r\n');
+    expect(await raw('EXISTS', ...keys)).toBe(':12\r\n');
+    expect(await raw('RANDOMKEY')).toMatch(/^\$4\r\nr3:\d+\r\n$/);
+    const scan = await c.request(['SCAN', '0', 'COUNT', '100000']);
+    expect(scan.raw).toMatch(/^\*2\r\n\$1\r\n0\r\n\*12\r\n/);
+    expect(await raw('PUBSUB', 'NUMSUB', 'a', 'b')).toBe(await onNode(masters[0].port, 'PUBSUB', 'NUMSUB', 'a', 'b'));
+    const lib = "#!lua name=r3lib\nredis.register_function('r3f', function(keys, args) return 1 end)";
+    expect(await raw('FUNCTION', 'LOAD', lib)).toBe('$5\r\nr3lib\r\n');
+    const list = await raw('FUNCTION', 'LIST');
+    expect(list).toMatch(/^\*1\r\n%3\r\n/);
+    expect(list).toBe(await onNode(masters[1].port, 'FUNCTION', 'LIST'));
+    expect(await raw('FUNCTION', 'FLUSH')).toBe('+OK\r\n');
+  });
+
+  it('gets texts as verbatim strings and maps as maps, where Redis 7 sends them', async () => {
+    const info = await raw('INFO');
+    expect(info).toMatch(/^=\d+\r\ntxt:# Proxy\r\n/);
+    expect(Number(/^=(\d+)\r\n/.exec(info)?.[1])).toBe(Buffer.byteLength(info) - info.indexOf('\n') - 3);
+    expect(await raw('INFO', 'keyspace')).toBe('=16\r\ntxt:# Keyspace\r\n\r\n');
+    expect(await raw('CLIENT', 'INFO')).toMatch(/^=\d+\r\ntxt:id=\d+ .* resp=3\n\r\n$/);
+    expect(await raw('CLIENT', 'LIST')).toMatch(/^=\d+\r\ntxt:id=\d+ /);
+    expect(await raw('CLUSTER', 'INFO')).toMatch(/^=\d+\r\ntxt:cluster_state:ok\r\n/);
+    const me = nodeId('127.0.0.1', proxy.port);
+    const nodes = `${me} 127.0.0.1:${proxy.port}@${proxy.port} myself,master - 0 0 1 connected 0-16383\n`;
+    expect(await raw('CLUSTER', 'NODES')).toBe(`=${nodes.length + 4}\r\ntxt:${nodes}\r\n`);
+    const id = `$40\r\n${me}\r\n`;
+    const port = `:${proxy.port}\r\n`;
+    expect(await raw('CLUSTER', 'SLOTS')).toBe(`*1\r\n*3\r\n:0\r\n:16383\r\n*4\r\n$9\r\n127.0.0.1\r\n${port}${id}%0\r\n`);
+    const shards = await raw('CLUSTER', 'SHARDS');
+    expect(shards).toMatch(/^\*1\r\n%2\r\n\$5\r\nslots\r\n\*2\r\n:0\r\n:16383\r\n\$5\r\nnodes\r\n\*1\r\n%7\r\n\$2\r\nid\r\n/);
+    expect(await raw('PROXY', 'CONFIG', 'GET', 'cross-slot')).toBe('%1\r\n$10\r\ncross-slot\r\n$5\r\nsplit\r\n');
+    expect(await raw('PROXY', 'INFO')).toMatch(/^=\d+\r\ntxt:/);
+    expect(await raw('CONFIG', 'GET', 'maxmemory-policy')).toBe(await onNode(masters[0].port, 'CONFIG', 'GET', 'maxmemory-policy'));
   });
 });
 

@@ -193,7 +193,6 @@ describe.each(CLIENT_MODES)('through slotgate (ioredis, $mode mode)', ({ mode, c
 
 describe('plain mode only', () => {
   let client: Redis;
-  const prefix = `cmd:${process.pid}:plain-only:`;
 
   beforeAll(() => {
     client = proxyClient(proxy);
@@ -203,24 +202,12 @@ describe('plain mode only', () => {
     client.disconnect();
   });
 
-  it('HELLO 2 describes the server; HELLO 3 is refused with NOPROTO', async () => {
+  it('HELLO 2 describes the server (RESP3: test/integration/resp3.test.ts)', async () => {
     const reply = (await client.call('HELLO', '2')) as unknown[];
     expect(reply[0]).toBe('server');
     expect(reply).toContain('proto');
     expect(reply[reply.indexOf('proto') + 1]).toBe(2);
     expect(reply[reply.indexOf('version') + 1]).toMatch(/^7\./);
-    await expect(client.call('HELLO', '3')).rejects.toThrow('NOPROTO unsupported protocol version');
-  });
-
-
-  it('falls back from RESP3 to RESP2 for a client that asks for RESP3 (ioredis default)', async () => {
-    const resp3 = new Redis({ host: '127.0.0.1', port: proxy.port, maxRetriesPerRequest: 0 });
-    try {
-      expect(await resp3.set(`${prefix}r3`, 'v')).toBe('OK');
-      expect(await resp3.get(`${prefix}r3`)).toBe('v');
-    } finally {
-      resp3.disconnect();
-    }
   });
 });
 

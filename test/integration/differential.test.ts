@@ -28,6 +28,12 @@
 //
 // It flushes and counts the whole keyspace of the shared cluster (FLUSHALL, DBSIZE, KEYS, SCAN).
 //
+// Run twice: in RESP2 with ioredis on both sides (decoded replies compared), and in RESP3 with a
+// raw client that sends HELLO 3 to both sides first and compares every reply's bytes: exactly
+// where the RESP2 run compares exactly, and elsewhere the normalised values plus the multiset of
+// RESP3 types the reply is made of (a map must stay a map, a double a double). The RESP3 run
+// runs the same seeds (SLOTGATE_DIFF_RESP3_SEEDS chooses others); it is no slower.
+//
 // On the first mismatch of a seed the test fails with the seed, the index of the operation in
 // that seed's sequence, the command(s) and both replies. SLOTGATE_DIFF_SEEDS=7,8 and
 // SLOTGATE_DIFF_COUNT=5000 change the run.
@@ -40,10 +46,12 @@ import { Redis } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, seededRandom, startTestProxy } from '../helpers/proxy.js';
+import { RawRespClient } from '../helpers/raw-resp-client.js';
 import { startStandaloneRedis, type StandaloneRedis } from '../helpers/standalone-redis.js';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
 
 const SEEDS = (process.env.SLOTGATE_DIFF_SEEDS ?? '1,2,3,4,5').split(',').map(Number);
+const RESP3_SEEDS = (process.env.SLOTGATE_DIFF_RESP3_SEEDS ?? SEEDS.join(',')).split(',').map(Number);
 const COMMANDS_PER_SEED = Number(process.env.SLOTGATE_DIFF_COUNT ?? 2000);
 /** Commands pipelined per round trip on each side (same order on both). */
 const BATCH = 50;
@@ -51,9 +59,14 @@ const BATCH = 50;
 // ---------------------------------------------------------------------------------------------
 // Replies and how they are compared
 
-type Reply = { ok: unknown } | { err: string };
+/** A reply; `raw` (its bytes) and `types` (its sorted type bytes) come from the RESP3 run's raw client. */
+type Reply = ({ ok: unknown } | { err: string }) & { raw?: string; types?: string };
 
-function send(client: Redis, cmd: string[]): Promise<Reply> {
+/** ioredis (RESP2 run) or the raw client (RESP3 run): both sides of one run use the same kind. */
+type Client = Redis | RawRespClient;
+
+function send(client: Client, cmd: string[]): Promise<Reply> {
+  if (client instanceof RawRespClient) return client.request(cmd);
   return client.call(cmd[0], ...cmd.slice(1)).then(
     (ok) => ({ ok }),
     (e: unknown) => ({ err: e instanceof Error ? e.message : String(e) }),
@@ -74,8 +87,11 @@ type Norm = (v: unknown) => unknown;
 const exact: Norm = (v) => v;
 /** Elements in no defined order (SMEMBERS, KEYS, SUNION...). */
 const unordered: Norm = (v) => (Array.isArray(v) ? v.map((e) => JSON.stringify(e)).sort(byText) : v);
-/** field/value (member/score) pairs in no defined order (HGETALL, HSCAN pages). */
+/** field/value (member/score) pairs in no defined order (HGETALL, HSCAN pages; RESP3 gives some as [field, value] arrays). */
 const unorderedPairs: Norm = (v) => {
+  if (Array.isArray(v) && v.length > 0 && v.every((e) => Array.isArray(e) && e.length === 2)) {
+    return v.map((e) => JSON.stringify(e)).sort(byText);
+  }
   if (Array.isArray(v)) {
     const pairs: string[] = [];
     for (let i = 0; i < v.length; i += 2) pairs.push(JSON.stringify([v[i], v[i + 1]]));
@@ -90,6 +106,10 @@ const scanPage: Norm = (v) => (Array.isArray(v) && v.length === 2 ? [v[0], unord
 const ttlClass: Norm = (v) => (typeof v === 'number' && v >= 0 ? 'positive' : v);
 
 function compareReply(p: Reply, s: Reply, norm: Norm): string | null {
+  if (p.raw !== undefined && s.raw !== undefined) {
+    if (norm === exact) return p.raw === s.raw ? null : 'different reply bytes';
+    if (p.types !== s.types) return `different RESP types (slotgate ${p.types}, standalone ${s.types})`;
+  }
   if ('err' in p || 'err' in s) {
     if ('err' in p && 'err' in s && p.err === s.err) return null;
     return 'different errors / error on one side only';
@@ -115,7 +135,7 @@ interface BarrierOp {
   kind: 'barrier';
   label: string;
   /** Runs on both clients after every earlier command was answered; null when fine. */
-  run: (p: Redis, s: Redis) => Promise<{ problem: string | null; proxyReply: unknown; standaloneReply: unknown }>;
+  run: (p: Client, s: Client) => Promise<{ problem: string | null; proxyReply: unknown; standaloneReply: unknown }>;
 }
 
 type Op = BatchOp | BarrierOp;
@@ -161,6 +181,7 @@ function randomPick(cmd: string[], universe: string[], pairs = false): BatchOp {
       const universeProblem = compareReply(p[1], s[1], pairs ? unorderedPairs : unordered);
       if (universeProblem !== null) return `collection differs: ${universeProblem}`;
       if ('err' in p[0] || 'err' in s[0]) return compareReply(p[0], s[0], exact);
+      if (p[0].types !== s[0].types) return `picks of different RESP types (slotgate ${p[0].types}, standalone ${s[0].types})`;
       // ioredis turns a lower-case hgetall's reply into an object; unorderedPairs takes both.
       const whole = 'ok' in p[1] ? p[1].ok : [];
       const all = new Set(pairs ? (unorderedPairs(whole) as string[]) : Array.isArray(whole) ? whole.map(String) : []);
@@ -240,7 +261,7 @@ function spop(key: string, count: string | null): BarrierOp {
 }
 
 /** Iterates a cursor command to the end on one side; the set of elements (or pairs) seen. */
-async function iterate(client: Redis, head: string[], rest: string[], pairs: boolean): Promise<Reply> {
+async function iterate(client: Client, head: string[], rest: string[], pairs: boolean): Promise<Reply> {
   let cursor = '0';
   const seen = new Set<string>();
   for (let calls = 0; ; calls++) {
@@ -831,7 +852,7 @@ interface RunResult {
   crossSlot: number;
 }
 
-async function runSequence(seed: number, count: number, pc: Redis, sc: Redis): Promise<RunResult> {
+async function runSequence(seed: number, count: number, pc: Client, sc: Client): Promise<RunResult> {
   const gen = new Generator(seed);
   const result: RunResult = { mismatch: null, commands: 0, errors: 0, crossSlot: 0 };
   const describeMismatch = (index: number, label: string, problem: string, p: unknown, s: unknown) =>
@@ -879,8 +900,6 @@ async function runSequence(seed: number, count: number, pc: Redis, sc: Redis): P
 
 let proxy: ProxyServer;
 let standalone: StandaloneRedis;
-let pc: Redis;
-let sc: Redis;
 
 // Its own cluster: the sequences flush and count the whole keyspace, which other test files
 // (running at the same time on the shared cluster) must not see, nor disturb.
@@ -896,20 +915,44 @@ beforeAll(async () => {
   });
   standalone = await startStandaloneRedis(BASE_PORT + 500);
   proxy = await startTestProxy(cluster.seeds);
-  pc = proxyClient(proxy);
-  sc = new Redis({ host: '127.0.0.1', port: standalone.port, protocol: 2, maxRetriesPerRequest: 0 });
 });
 
 afterAll(async () => {
-  pc?.disconnect();
-  sc?.disconnect();
   await proxy?.close();
   await standalone?.stop();
   await cluster?.stop();
 });
 
-describe('differential: slotgate in front of a cluster vs one standalone redis-server', () => {
-  for (const seed of SEEDS) {
+const RUNS = [
+  {
+    protocol: 2,
+    seeds: SEEDS,
+    connect: async (): Promise<[Client, Client]> => [
+      proxyClient(proxy),
+      new Redis({ host: '127.0.0.1', port: standalone.port, protocol: 2, maxRetriesPerRequest: 0 }),
+    ],
+  },
+  {
+    protocol: 3,
+    seeds: RESP3_SEEDS,
+    connect: async (): Promise<[Client, Client]> => [await RawRespClient.connect(proxy.port, 3), await RawRespClient.connect(standalone.port, 3)],
+  },
+] as const;
+
+describe.each(RUNS)('differential in RESP$protocol: slotgate in front of a cluster vs one standalone redis-server', ({ protocol, seeds, connect }) => {
+  let pc: Client;
+  let sc: Client;
+
+  beforeAll(async () => {
+    [pc, sc] = await connect();
+  });
+
+  afterAll(() => {
+    pc?.disconnect();
+    sc?.disconnect();
+  });
+
+  for (const seed of seeds) {
     it(`seed ${seed}: ${COMMANDS_PER_SEED} random commands give the same replies`, async () => {
       // Both sides start empty (FLUSHALL through slotgate reaches every master), without scripts or functions.
       for (const c of [pc, sc]) {
@@ -922,11 +965,11 @@ describe('differential: slotgate in front of a cluster vs one standalone redis-s
       const started = Date.now();
       const result = await runSequence(seed, COMMANDS_PER_SEED, pc, sc);
       console.log(
-        `differential seed ${seed}: ${result.commands} commands (${result.errors} error replies, ` +
+        `differential RESP${protocol} seed ${seed}: ${result.commands} commands (${result.errors} error replies, ` +
           `${result.crossSlot} cross-slot refusals) in ${Date.now() - started} ms` +
           (result.mismatch === null ? '' : ` -- MISMATCH\n${result.mismatch}`),
       );
-      expect(result.mismatch, `seed ${seed}: first mismatch`).toBeNull();
+      expect(result.mismatch, `RESP${protocol} seed ${seed}: first mismatch`).toBeNull();
 
       // The datasets must still be identical at the end.
       const [pKeys, sKeys] = await Promise.all([send(pc, ['KEYS', '*']), send(sc, ['KEYS', '*'])]);

@@ -4,6 +4,7 @@ import type { ProxyServer } from '../../src/proxy/server.js';
 import { FakeNode } from '../helpers/fake-node.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { RawRespClient } from '../helpers/raw-resp-client.js';
 
 // Behaviour that needs a node misbehaving on demand: a fake node in this process.
 const cleanup = cleanupAfterEach();
@@ -139,4 +140,63 @@ describe('redirects and retries against a misbehaving node', () => {
     expect(await client.blpop('asked', 0)).toEqual(['asked', 'job']);
     expect(target.commands.map((c) => c[0]).filter((c) => c === 'BLPOP' || c === 'ASKING')).toEqual(['BLPOP', 'ASKING', 'BLPOP']);
   });
+
+  it('opens a RESP3 link (HELLO 3 first) only for a RESP3 client, and skips a stray push frame on it', async () => {
+    const { client, node, proxy } = await setup((args) => {
+      // A push before the reply: nothing a shared link should get, but it must not shift replies.
+      if (args[0] === 'GET') return `>2\r\n$10\r\ninvalidate\r\n*0\r\n$${args[1].length}\r\n${args[1]}\r\n`;
+      return undefined;
+      // No idle dedicated links: the pool keeps RESP3 ones ready too, and this is about shared links.
+    }, { privateLinksIdle: 0 });
+    expect(await client.get('two')).toBe('two');
+    expect(node.commands.some((c) => c[0] === 'HELLO')).toBe(false);
+    const r3 = await RawRespClient.connect(proxy.port, 3);
+    cleanup(() => r3.disconnect());
+    const replies = await Promise.all([r3.request(['GET', 'a']), r3.request(['GET', 'bb']), r3.request(['GET', 'ccc'])]);
+    expect(replies.map((r) => r.raw)).toEqual(['$1\r\na\r\n', '$2\r\nbb\r\n', '$3\r\nccc\r\n']);
+    expect(node.commands.filter((c) => c[0] === 'HELLO')).toEqual([['HELLO', '3']]);
+  });
+
+  it('re-sends a redirected request on a link of the protocol it was read in, after the client switched', async () => {
+    let moved = false;
+    const { proxy } = await setup((args, self, connection) => {
+      if (args[0] !== 'GET') return undefined;
+      if (args[1] === 'first' && !moved) {
+        moved = true;
+        // Slow, so that the client's HELLO 3 is read while this request waits for its node.
+        return new Promise<string>((r) => setTimeout(() => r(`-MOVED 11149 127.0.0.1:${self.port}\r\n`), 50));
+      }
+      return connection.protocol === 3 ? '_\r\n' : '$-1\r\n';
+    });
+    const c = await RawRespClient.connect(proxy.port, 2);
+    cleanup(() => c.disconnect());
+    const replies = await Promise.all([c.request(['GET', 'first']), c.request(['HELLO', '3']), c.request(['GET', 'second'])]);
+    expect(moved).toBe(true);
+    expect(replies[0].raw).toBe('$-1\r\n');
+    expect(replies[1].raw).toMatch(/^%7\r\n/);
+    expect(replies[2].raw).toBe('_\r\n');
+  });
+
+  it('holds requests read after a protocol switch until the earlier ones (on the other protocol link) are answered', async () => {
+    let setAnswered = false;
+    let setAnsweredWhenGetCame: boolean | null = null;
+    const { proxy } = await setup((args) => {
+      if (args[0] === 'SET') return new Promise<string>((r) => setTimeout(() => ((setAnswered = true), r('+OK\r\n')), 80));
+      if (args[0] === 'GET') {
+        setAnsweredWhenGetCame = setAnswered;
+        return '$1\r\nv\r\n';
+      }
+      return undefined;
+    });
+    const c = await RawRespClient.connect(proxy.port, 2);
+    cleanup(() => c.disconnect());
+    // The RESP3 link is already open: without the hold, GET would reach the node at once, on it.
+    const warm = await RawRespClient.connect(proxy.port, 3);
+    cleanup(() => warm.disconnect());
+    expect((await warm.request(['GET', 'k'])).raw).toBe('$1\r\nv\r\n');
+    const replies = await Promise.all([c.request(['SET', 'k', 'v']), c.request(['HELLO', '3']), c.request(['GET', 'k'])]);
+    expect(replies.map((r) => r.raw.slice(0, 4))).toEqual(['+OK\r', '%7\r\n', '$1\r\n']);
+    expect(setAnsweredWhenGetCame).toBe(true);
+  });
 });
+

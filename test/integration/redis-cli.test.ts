@@ -119,4 +119,49 @@ describe('redis-cli through slotgate', () => {
     }
     expect(out.split('\n').filter(Boolean).slice(0, 6)).toEqual(['subscribe', `${run}:ch`, '1', 'message', `${run}:ch`, 'hello']);
   });
+
+  it('speaks RESP3 with redis-cli -3: HELLO, a map, a set, a null and a double print as they do from the node itself', async () => {
+    const k = (name: string) => `{${run}:r3}:${name}`;
+    const script = [
+      'HELLO 3',
+      `HSET ${k('h')} a 1 b 2`,
+      `HGETALL ${k('h')}`,
+      `GET ${k('none')}`,
+      `ZADD ${k('z')} 1.5 m`,
+      `ZSCORE ${k('z')} m`,
+      `SADD ${k('s')} x`,
+      `SMEMBERS ${k('s')}`,
+      `INCRBYFLOAT ${k('f')} 0.5`,
+      `DEL ${k('h')} ${k('z')} ${k('s')} ${k('f')}`,
+    ].join('\n') + '\n';
+    // --no-raw prints the RESP3 types (maps as 1# "k" => "v", sets as 1~, (double), (nil)).
+    const viaProxy = await runRedisCli(['-3', '--no-raw', '-p', String(proxy.port)], script);
+    const { clientForSlot, close } = await mastersBySlot();
+    const nodePort = String(clientForSlot(slotOf(k('h'))).options.port);
+    close();
+    const direct = await runRedisCli(['-3', '--no-raw', '-p', nodePort], script);
+    expect(viaProxy.code).toBe(0);
+    const lines = viaProxy.stdout.trimEnd().split('\n');
+    const nodeLines = direct.stdout.trimEnd().split('\n');
+    // HELLO: the node's, as a standalone server (slotgate's mode) with slotgate's client id.
+    expect(lines.slice(0, 7)).toEqual(
+      nodeLines.slice(0, 7).map((l) => l.replace('"mode" => "cluster"', '"mode" => "standalone"').replace(/"id" => \(integer\) \d+/, lines[3].slice(3))),
+    );
+    expect(lines[2]).toBe('3# "proto" => (integer) 3');
+    expect(lines[3]).toMatch(/^4# "id" => \(integer\) \d+$/);
+    expect(lines[4]).toBe('5# "mode" => "standalone"');
+    expect(lines.slice(7)).toEqual(nodeLines.slice(7));
+    expect(lines.slice(7)).toEqual([
+      '(integer) 2',
+      '1# "a" => "1"',
+      '2# "b" => "2"',
+      '(nil)',
+      '(integer) 1',
+      '(double) 1.5',
+      '(integer) 1',
+      '1~ "x"',
+      '"0.5"',
+      '(integer) 4',
+    ]);
+  });
 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { SLOT_COUNT, slotOf } from '../../cluster/key-slot.js';
-import { arrayReply, bulkReply, errorReply, integerReply } from '../../resp/encode.js';
+import { MapReply, arrayReply, bulkReply, encodeReply, errorReply, integerReply } from '../../resp/encode.js';
 import type { ClientContext } from '../client-context.js';
-import type { LocalHandler } from './local-handlers.js';
+import { textReply, type LocalHandler } from './local-handlers.js';
 
 /**
  * CLUSTER subcommands answered as a one-node cluster that owns all 16384 slots at slotgate's
@@ -49,23 +49,27 @@ export const clusterInfo: LocalHandler = (client) => {
     'cluster_stats_messages_received:0',
     'total_cluster_links_buffer_limit_exceeded:0',
   ];
-  return bulkReply(lines.join('\r\n') + '\r\n');
+  return textReply(client, lines.join('\r\n') + '\r\n');
 };
 
 export const clusterSlots: LocalHandler = (client) => {
   const me = announced(client);
-  return arrayReply([[0, SLOT_COUNT - 1, [me.host, me.port, me.id, []]]]);
+  // The node's last element, its other endpoints, is a map (empty): `%0` in RESP3, as Redis 7 sends.
+  return encodeReply([[0, SLOT_COUNT - 1, [me.host, me.port, me.id, new MapReply([])]]], client.protocol);
 };
 
 export const clusterShards: LocalHandler = (client) => {
   const me = announced(client);
-  const node = ['id', me.id, 'port', me.port, 'ip', me.host, 'endpoint', me.host, 'role', 'master', 'replication-offset', 0, 'health', 'online'];
-  return arrayReply([['slots', [0, SLOT_COUNT - 1], 'nodes', [node]]]);
+  // Each shard and each node is a map (Redis 7 sends RESP3 clients maps, RESP2 clients flat arrays).
+  const node = new MapReply([
+    'id', me.id, 'port', me.port, 'ip', me.host, 'endpoint', me.host, 'role', 'master', 'replication-offset', 0, 'health', 'online',
+  ]);
+  return encodeReply([new MapReply(['slots', [0, SLOT_COUNT - 1], 'nodes', [node]])], client.protocol);
 };
 
 export const clusterNodes: LocalHandler = (client) => {
   const me = announced(client);
-  return bulkReply(`${me.id} ${me.host}:${me.port}@${me.port} myself,master - 0 0 1 connected 0-${SLOT_COUNT - 1}\n`);
+  return textReply(client, `${me.id} ${me.host}:${me.port}@${me.port} myself,master - 0 0 1 connected 0-${SLOT_COUNT - 1}\n`);
 };
 
 export const clusterMyId: LocalHandler = (client) => bulkReply(announced(client).id);

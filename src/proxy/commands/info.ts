@@ -1,13 +1,15 @@
-import { bulkReply } from '../../resp/encode.js';
 import { isErrorReply } from '../../resp/reply-reader.js';
 import type { ClientContext } from '../client-context.js';
 import type { ClusterOps } from '../fanout/cluster-ops.js';
 import { firstError } from '../fanout/merge.js';
+import { textReply } from './local-handlers.js';
 
 /**
  * INFO as one server would answer it: slotgate's `# Proxy` section first, then the sections of
  * one master with what describes the whole service replaced (connected clients and port of the
- * proxy, standalone mode), and `# Keyspace` summed over every master.
+ * proxy, standalone mode), and `# Keyspace` summed over every master. The nodes answer on links
+ * of the client's protocol: a bulk string in RESP2, a verbatim string (`txt:` first) in RESP3,
+ * and so does slotgate.
  */
 export async function info(ops: ClusterOps, client: ClientContext, args: Buffer[]): Promise<Buffer> {
   const { replies } = await ops.everyMaster(client, args);
@@ -17,10 +19,11 @@ export async function info(ops: ClusterOps, client: ClientContext, args: Buffer[
   for (let i = 0; i < replies.count; i++) {
     if (isErrorReply(replies.bufs[i], replies.starts[i])) continue;
     const buf = replies.bufs[i].subarray(replies.starts[i], replies.ends[i]);
-    texts.push(buf.subarray(buf.indexOf(10) + 1, buf.length - 2).toString('utf8'));
+    const verbatimFormat = buf[0] === 0x3d ? 4 : 0; // =len\r\ntxt:...
+    texts.push(buf.subarray(buf.indexOf(10) + 1 + verbatimFormat, buf.length - 2).toString('utf8'));
   }
   const sections = args.slice(1).map((a) => a.toString('latin1').toLowerCase());
-  return bulkReply(mergeInfo(texts, sections, client.server.proxyInfo(), client.server.clientCount, client.server.port));
+  return textReply(client, mergeInfo(texts, sections, client.server.proxyInfo(), client.server.clientCount, client.server.port));
 }
 
 /** Whether a section is part of the reply for the requested section names (Redis' rules). */

@@ -1,6 +1,19 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { ClientContext } from '../client-context.js';
-import { OK, PONG, arrayReply, bulkReply, errorReply, integerReply, simpleString } from '../../resp/encode.js';
+import { parseLongLong } from '../../util/redis-integer.js';
+import {
+  MapReply,
+  OK,
+  PONG,
+  VerbatimReply,
+  bulkReply,
+  encodeReply,
+  errorReply,
+  integerReply,
+  nullReply,
+  simpleString,
+  type Protocol,
+} from '../../resp/encode.js';
 
 /** A command slotgate answers itself: gets the client and the arguments (args[0] = name). */
 export type LocalHandler = (client: ClientContext, args: Buffer[]) => Buffer;
@@ -59,12 +72,18 @@ function sameSecret(given: Buffer, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** HELLO [protover [AUTH user pass] [SETNAME name]]: RESP2 only until RESP3 support lands. */
+/**
+ * HELLO [protover [AUTH user pass] [SETNAME name]], as Redis 7: switches the client to RESP2 or
+ * RESP3 (without a version it stays in its protocol) and describes the server, as a map in the
+ * protocol it switched to (a flat array in RESP2).
+ */
 export const hello: LocalHandler = (client, args) => {
+  let protocol = client.protocol;
   if (args.length > 1) {
-    const version = args[1].toString();
-    if (!/^-?\d+$/.test(version)) return errorReply('ERR Protocol version is not an integer or out of range');
-    if (version !== '2') return errorReply('NOPROTO unsupported protocol version');
+    const version = parseLongLong(args[1].toString());
+    if (version === null) return errorReply('ERR Protocol version is not an integer or out of range');
+    if (version !== 2 && version !== 3) return errorReply('NOPROTO unsupported protocol version');
+    protocol = version;
   }
   let newName: string | null = null;
   for (let i = 2; i < args.length; i++) {
@@ -85,20 +104,27 @@ export const hello: LocalHandler = (client, args) => {
   }
   if (!client.authenticated) {
     return errorReply(
-      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      // Redis 7.0's text (7.2 says `HELLO <proto> AUTH`).
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
   }
   if (newName !== null) client.name = newName === '' ? null : newName;
-  return arrayReply([
+  client.switchProtocol(protocol);
+  return helloReply(client, protocol);
+};
+
+function helloReply(client: ClientContext, protocol: Protocol): Buffer {
+  const description = new MapReply([
     'server', 'redis',
     'version', client.server.redisVersion,
-    'proto', 2,
+    'proto', protocol,
     'id', client.id,
     'mode', 'standalone',
     'role', 'master',
     'modules', [],
   ]);
-};
+  return encodeReply(description, protocol);
+}
 
 const BAD_NAME = errorReply('ERR Client names cannot contain spaces, newlines or special characters.');
 
@@ -117,7 +143,7 @@ export const clientSetName: LocalHandler = (client, args) => {
   return OK;
 };
 
-export const clientGetName: LocalHandler = (client) => bulkReply(client.name);
+export const clientGetName: LocalHandler = (client) => (client.name === null ? nullReply(client.protocol) : bulkReply(client.name));
 
 export const clientId: LocalHandler = (client) => integerReply(client.id);
 
@@ -141,20 +167,26 @@ export const clientReply: LocalHandler = (client, args) => {
   return OK;
 };
 
-/** RESET: back to a fresh connection's state (no transaction or subscription, name cleared, re-authentication required). */
+/** RESET: back to a fresh connection's state (no transaction or subscription, name cleared, RESP2, re-authentication required). */
 export const reset: LocalHandler = (client) => {
   client.endConnectionState();
   client.setReplyMode('on');
   client.name = null;
+  client.switchProtocol(2);
   client.authenticated = client.server.requirepass === undefined;
   return simpleString('RESET');
 };
 
+/** Text Redis sends as a verbatim string in RESP3 (INFO, CLIENT LIST, CLUSTER NODES...): a bulk string in RESP2. */
+export function textReply(client: ClientContext, text: string): Buffer {
+  return encodeReply(new VerbatimReply(text), client.protocol);
+}
+
 /** CLIENT LIST: slotgate's clients (the nodes only see slotgate's shared links). */
-export const clientList: LocalHandler = (client) => bulkReply(client.server.clientList());
+export const clientList: LocalHandler = (client) => textReply(client, client.server.clientList());
 
 /** CLIENT INFO: this client's CLIENT LIST line. */
 export const clientInfo: LocalHandler = (client) => {
   const line = client.server.clientList().split('\n').find((l) => l.startsWith(`id=${client.id} `));
-  return bulkReply(line === undefined ? '' : `${line}\n`);
+  return textReply(client, line === undefined ? '' : `${line}\n`);
 };

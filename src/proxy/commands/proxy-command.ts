@@ -1,4 +1,5 @@
-import { OK, arrayReply, bulkReply, errorReply, integerReply } from '../../resp/encode.js';
+import { MapReply, OK, arrayReply, encodeReply, errorReply, integerReply } from '../../resp/encode.js';
+import { textReply } from './local-handlers.js';
 import { globMatch } from '../../util/glob.js';
 import type { ClusterHandler } from './cluster-wide.js';
 
@@ -29,7 +30,10 @@ function wrongArgs(sub: string): Buffer {
   return errorReply(`ERR wrong number of arguments for 'proxy|${sub}' command`);
 }
 
-/** PROXY: slotgate's own admin command (answered by slotgate, never sent to a node). */
+/**
+ * PROXY: slotgate's own admin command (answered by slotgate, never sent to a node). Encoded as
+ * Redis encodes its counterparts: texts as INFO (verbatim in RESP3), options as CONFIG GET (a map).
+ */
 export const proxy: ClusterHandler = async (ops, client, args) => {
   const sub = args[1].toString('latin1').toLowerCase();
   const server = client.server;
@@ -38,13 +42,13 @@ export const proxy: ClusterHandler = async (ops, client, args) => {
     case 'help':
       return arrayReply(HELP);
     case 'info':
-      return bulkReply(server.proxyInfo());
+      return textReply(client, server.proxyInfo());
     case 'config': {
       const action = rest[0]?.toLowerCase();
       if (action === 'get' && rest.length === 2) {
         const pattern = Buffer.from(rest[1]);
         const pairs = server.options().filter((o) => globMatch(pattern, Buffer.from(o.name)));
-        return arrayReply(pairs.flatMap((o) => [o.name, o.value]));
+        return encodeReply(new MapReply(pairs.flatMap((o) => [o.name, o.value])), client.protocol);
       }
       if (action === 'set' && rest.length === 3) {
         const failure = server.setOption(rest[1].toLowerCase(), rest[2]);
@@ -53,7 +57,7 @@ export const proxy: ClusterHandler = async (ops, client, args) => {
       return wrongArgs('config');
     }
     case 'cluster': {
-      if (rest.length === 0) return bulkReply(server.clusterDescription());
+      if (rest.length === 0) return textReply(client, server.clusterDescription());
       if (rest.length === 1 && rest[0].toLowerCase() === 'update') {
         await ops.router.refresh('admin');
         return server.coveredSlots > 0 ? OK : errorReply('CLUSTERDOWN slotgate: no master answered the refresh');
@@ -62,7 +66,7 @@ export const proxy: ClusterHandler = async (ops, client, args) => {
     }
     case 'client': {
       const action = rest[0]?.toLowerCase();
-      if (action === 'list' && rest.length === 1) return bulkReply(server.clientList());
+      if (action === 'list' && rest.length === 1) return textReply(client, server.clientList());
       if (action === 'count' && rest.length === 1) return integerReply(server.clientCount);
       return wrongArgs('client');
     }

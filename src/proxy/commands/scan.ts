@@ -2,6 +2,7 @@ import { SLOT_COUNT, slotOf } from '../../cluster/key-slot.js';
 import { arrayReply, encodeCommand, errorReply } from '../../resp/encode.js';
 import { elementRanges, isErrorReply } from '../../resp/reply-reader.js';
 import { globMatch } from '../../util/glob.js';
+import { parseLongLong } from '../../util/redis-integer.js';
 import type { ClusterNode } from '../../upstream/cluster-node.js';
 import type { ClientContext } from '../client-context.js';
 import type { ChildReplies } from '../fanout/gather.js';
@@ -38,7 +39,7 @@ export function parseScanArguments(args: Buffer[]): ScanArguments | string {
     if (i + 1 >= args.length) return 'ERR syntax error';
     const value = args[i + 1];
     if (option === 'count') {
-      const parsed = parseLong(value.toString('latin1'));
+      const parsed = parseLongLong(value.toString('latin1'));
       if (parsed === null) return 'ERR value is not an integer or out of range';
       if (parsed < 1) return 'ERR syntax error';
       count = parsed;
@@ -54,8 +55,6 @@ export function parseScanArguments(args: Buffer[]): ScanArguments | string {
 }
 
 const U64 = 2n ** 64n;
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
 
 /**
  * The cursor as Redis reads it (strtoul, no leading space): the next slot, SLOT_COUNT for any
@@ -68,13 +67,6 @@ function parseCursor(text: string): number {
   if (value >= U64 || value <= -U64) return -1; // ERANGE
   const unsigned = value < 0n ? U64 + value : value; // strtoul negates in unsigned arithmetic
   return unsigned < BigInt(SLOT_COUNT) ? Number(unsigned) : SLOT_COUNT;
-}
-
-/** A long as Redis' string2ll reads it (no sign but '-', no leading zeros, no "-0", 64-bit), or null. */
-function parseLong(text: string): number | null {
-  if (!/^(0|-?[1-9]\d*)$/.test(text)) return null;
-  const value = BigInt(text);
-  return value < I64_MIN || value > I64_MAX ? null : Number(value);
 }
 
 /** Slots read per round: enough for COUNT keys on a sparse keyspace, bounded work per call. */

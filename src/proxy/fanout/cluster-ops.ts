@@ -1,4 +1,4 @@
-import { encodeCommand } from '../../resp/encode.js';
+import { encodeCommand, type Protocol } from '../../resp/encode.js';
 import type { ClusterNode } from '../../upstream/cluster-node.js';
 import type { Router } from '../router.js';
 import { Gather, type ChildReplies } from './gather.js';
@@ -8,9 +8,13 @@ export class ClusterDownError extends Error {
   readonly code = 'CLUSTERDOWN';
 }
 
-/** The requesting client, as sub-requests need it: its id picks the link (and keeps its order there). */
+/**
+ * The requesting client, as sub-requests need it: its id picks the link (and keeps its order
+ * there), its protocol the links' protocol (the nodes encode replies as for the client).
+ */
 export interface Requester {
   readonly id: number;
+  readonly protocol: Protocol;
 }
 
 /**
@@ -37,7 +41,7 @@ export class ClusterOps {
   /** Sends each command to its node, all in the same turn; replies in the order given. */
   onNodes(client: Requester, sends: { node: ClusterNode; command: Buffer }[]): Promise<ChildReplies> {
     return new Promise((resolve) => {
-      const gather = new Gather(client.id, 0, sends.length, resolve);
+      const gather = new Gather(client.id, client.protocol, 0, sends.length, resolve);
       sends.forEach(({ node, command }, i) => this.router.sendTo(node, gather.child(i, command)));
     });
   }
@@ -45,7 +49,7 @@ export class ClusterOps {
   /** Sends `args` to the master of `slot`, following redirects as any keyed request does. */
   onSlot(client: Requester, slot: number, args: (string | Buffer)[]): Promise<ChildReplies> {
     return new Promise((resolve) => {
-      const gather = new Gather(client.id, 0, 1, resolve);
+      const gather = new Gather(client.id, client.protocol, 0, 1, resolve);
       this.router.route(gather.child(0, encodeCommand(args), slot));
     });
   }

@@ -1,3 +1,4 @@
+import type { Protocol } from '../../resp/encode.js';
 import { Request, type ReplyTarget } from '../request.js';
 
 /** The replies of a fan-out's sub-requests, by sub-request index (what merges read). */
@@ -18,7 +19,11 @@ export class SubRequest extends Request {
 /**
  * Collects the replies of a fan-out's sub-requests and calls `done` once all are in. It stands
  * in for the client as their reply target (same id, so keyless sub-requests and link choice
- * follow the client's, and the same read batch).
+ * follow the client's, and the same read batch). Its sub-requests go on links of the client's
+ * protocol: the nodes then encode every value as they would for the client, so the merged
+ * reply is made of the nodes' own element bytes, byte-identical to what one Redis would send
+ * that client (re-encoding RESP2 replies for a RESP3 client would have to guess types: a
+ * RESP2 `$-1` is RESP3's `_`, but a RESP2 bulk string may be a RESP3 double).
  */
 export class Gather implements ReplyTarget, ChildReplies {
   readonly bufs: Buffer[];
@@ -28,6 +33,7 @@ export class Gather implements ReplyTarget, ChildReplies {
 
   constructor(
     readonly id: number,
+    readonly protocol: Protocol,
     readonly batch: number,
     readonly count: number,
     private readonly done: (replies: Gather) => void,

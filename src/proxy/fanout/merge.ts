@@ -7,7 +7,9 @@ import type { SplitPlan } from './split.js';
 /**
  * How the replies of a fan-out become the one reply the client gets. Every merge gives the
  * first error (in sub-request order, which is key order for splits) when any sub-request
- * failed: no partial replies.
+ * failed: no partial replies. The sub-requests went on links of the client's protocol, so the
+ * replies are RESP2 or RESP3 as the client's are: merges keep the nodes' element bytes and
+ * aggregate types (a RESP3 map stays a map), and take nulls from the nodes' replies.
  */
 export type MergeKind =
   /** MGET: one array, elements put back in the client's key order. */
@@ -95,7 +97,13 @@ function concatArrays(r: ChildReplies): Buffer {
       parts.push(element);
     }
   }
-  return Buffer.concat([Buffer.from(`*${parts.length}\r\n`), ...parts]);
+  return Buffer.concat([aggregateHeader(r, parts.length), ...parts]);
+}
+
+/** `*n` (or the first reply's aggregate type, e.g. a RESP3 set's `~`) for a merged reply of `n` elements. */
+function aggregateHeader(r: ChildReplies, n: number): Buffer {
+  const type = r.count > 0 ? String.fromCharCode(r.bufs[0][r.starts[0]]) : '*';
+  return Buffer.from(`${type}${n}\r\n`);
 }
 
 function andArrays(r: ChildReplies): Buffer {
@@ -121,11 +129,12 @@ function randomNonNull(r: ChildReplies): Buffer {
     const isNull = (b[s] === 0x24 && b[s + 1] === 0x2d) || b[s] === 0x5f;
     if (!isNull) candidates.push(i);
   }
-  if (candidates.length === 0) return NULL_BULK;
+  // Every node's null is the same null, in the client's protocol (`$-1` or RESP3's `_`).
+  if (candidates.length === 0) return r.count > 0 ? replyBytes(r, 0) : NULL_BULK;
   return replyBytes(r, candidates[Math.floor(Math.random() * candidates.length)]);
 }
 
-/** [name, n, name, n, ...] from every node, same names in the same order: counts summed. */
+/** [name, n, name, n, ...] (or a RESP3 map of them) from every node, same names in the same order: counts summed. */
 function sumPairs(r: ChildReplies): Buffer {
   let names: Buffer[] | null = null;
   let counts: number[] = [];
@@ -144,7 +153,8 @@ function sumPairs(r: ChildReplies): Buffer {
     }
   }
   if (names === null) return UNEXPECTED;
-  const parts: Buffer[] = [Buffer.from(`*${names.length * 2}\r\n`)];
+  const isMap = r.bufs[0][r.starts[0]] === 0x25;
+  const parts: Buffer[] = [Buffer.from(isMap ? `%${names.length}\r\n` : `*${names.length * 2}\r\n`)];
   names.forEach((name, p) => parts.push(name, integerReply(counts[p])));
   return Buffer.concat(parts);
 }

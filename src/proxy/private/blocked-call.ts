@@ -26,12 +26,9 @@ export class BlockedCall implements PrivateOwner, ConnectionState {
   /** Sends the command to the owner of its slot, or to `target` (a redirect's node; `asking` after ASK). */
   start(target?: { host: string; port: number }, asking = false): void {
     if (this.ended) return;
-    let link: PrivateLink | Buffer;
-    if (target !== undefined) {
-      link = this.ctx.pool.lend(target.host, target.port, this) ?? errorReply('ERR slotgate: all dedicated node connections are in use (private-links-max)');
-    } else {
-      link = lendFor(this.ctx, this.request.slot, this.session.id, this);
-    }
+    // The protocol the request was read in (the client may have switched since).
+    const borrower = { id: this.session.id, protocol: this.request.protocol };
+    const link = target !== undefined ? lendFor(this.ctx, -1, borrower, this, target) : lendFor(this.ctx, this.request.slot, borrower, this);
     if (Buffer.isBuffer(link)) {
       this.request.fail(link);
       return;

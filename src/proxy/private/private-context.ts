@@ -1,4 +1,4 @@
-import { errorReply } from '../../resp/encode.js';
+import { errorReply, type Protocol } from '../../resp/encode.js';
 import type { PendingReply } from '../../upstream/pending.js';
 import type { PrivateLink, PrivateLinkPool, PrivateOwner } from '../../upstream/private-links.js';
 import type { Router } from '../router.js';
@@ -9,15 +9,28 @@ export interface PrivateContext {
   readonly pool: PrivateLinkPool;
 }
 
-/** Lends a link to the master of `slot` (-1: the client's usual master); an error reply when it cannot. */
-export function lendFor(ctx: PrivateContext, slot: number, clientId: number, owner: PrivateOwner): PrivateLink | Buffer {
-  const node = slot >= 0 ? ctx.router.ownerOf(slot) : ctx.router.masterForClient(clientId);
+/** The client a dedicated link is lent for. */
+export interface Borrower {
+  readonly id: number;
+  readonly protocol: Protocol;
+}
+
+/** Lends a link to the master of `slot` (-1: the client's usual master), or to `node`; an error reply when it cannot. */
+export function lendFor(
+  ctx: PrivateContext,
+  slot: number,
+  client: Borrower,
+  owner: PrivateOwner,
+  node: { host: string; port: number } | null = slot >= 0 ? ctx.router.ownerOf(slot) : ctx.router.masterForClient(client.id),
+): PrivateLink | Buffer {
   if (node === null) return errorReply('CLUSTERDOWN Hash slot not served');
-  const link = ctx.pool.lend(node.host, node.port, owner);
-  if (link === null) {
-    return errorReply(`ERR slotgate: all ${ctx.pool.limits.max} dedicated node connections are in use (private-links-max)`);
-  }
-  return link;
+  const link = ctx.pool.lend(node.host, node.port, client.protocol, owner);
+  return link ?? noLinkLeft(ctx);
+}
+
+/** What a client gets when every dedicated link is lent. */
+export function noLinkLeft(ctx: PrivateContext): Buffer {
+  return errorReply(`ERR slotgate: all ${ctx.pool.limits.max} dedicated node connections are in use (private-links-max)`);
 }
 
 /** A reply nobody waits for (a MULTI slotgate already answered, a DISCARD of an aborted transaction). */

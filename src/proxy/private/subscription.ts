@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { arrayReply, encodeCommand, errorReply } from '../../resp/encode.js';
+import { PushReply, encodeCommand, encodeReply, errorReply, type Protocol, type ReplyValue } from '../../resp/encode.js';
 import { decodeReply } from '../../resp/reply-reader.js';
 import type { PrivateLink } from '../../upstream/private-links.js';
 import { CROSS_SLOT, findSlot } from '../commands/key-finder.js';
@@ -96,10 +96,18 @@ export class Subscription implements ConnectionState {
   /** Links lost in a row without a resubscription confirmed since (backoff). */
   private lossStreak = 0;
 
+  /**
+   * The protocol the client subscribed in: its links speak it, so messages come as RESP3 pushes
+   * to a RESP3 client, which may also send any other command meanwhile (they go the usual way).
+   */
+  private readonly protocol: Protocol;
+
   private constructor(
     private readonly ctx: PrivateContext,
     private readonly session: Session,
-  ) {}
+  ) {
+    this.protocol = session.protocol;
+  }
 
   /** A (P|S)(UN)SUBSCRIBE from `session`, subscribed or not. */
   static step(ctx: PrivateContext, session: Session, r: RawRequest): void {
@@ -108,7 +116,7 @@ export class Subscription implements ConnectionState {
     const step = r.spec.pubsub;
     if (step === 'unsubscribe' || step === 'punsubscribe' || step === 'sunsubscribe') {
       // Not subscribed: Redis confirms each channel (or none) with a count of 0.
-      return session.enqueue(Request.answered(session, unsubscribedReply(step, r)));
+      return session.enqueue(Request.answered(session, unsubscribedReply(step, r, 0, session.protocol)));
     }
     const placeholder = new Request(session, NO_BYTES, 0, 0, -1);
     const copy = { ...r, buf: Buffer.from(r.buf.subarray(r.start, r.end)), start: 0, end: r.end - r.start, args: shiftArgs(r) };
@@ -148,7 +156,7 @@ export class Subscription implements ConnectionState {
     const step = r.spec.pubsub;
     if (step === 'ssubscribe' || step === 'sunsubscribe') return this.shardCommand(r);
     if (this.main === null) {
-      if (step === 'unsubscribe' || step === 'punsubscribe') return this.answer(unsubscribedReply(step, r, this.count()));
+      if (step === 'unsubscribe' || step === 'punsubscribe') return this.answer(unsubscribedReply(step, r, this.count(), this.protocol));
       const link = this.lend(-1, false);
       if (link === null) return;
       this.main = link;
@@ -160,7 +168,7 @@ export class Subscription implements ConnectionState {
     const leaving = r.spec.pubsub === 'sunsubscribe';
     if (r.argc === 1) {
       // SUNSUBSCRIBE from everything: every shard link.
-      if (this.shards.size === 0) return this.answer(unsubscribedReply('sunsubscribe', r, 0));
+      if (this.shards.size === 0) return this.answer(unsubscribedReply('sunsubscribe', r, 0, this.protocol));
       for (const link of this.shards.values()) {
         for (const channel of link.channels) noteLeaving(link, channel);
         link.send(r.buf, r.start, r.end);
@@ -207,7 +215,7 @@ export class Subscription implements ConnectionState {
 
   private open(node: { host: string; port: number }, shard: boolean): SubscriptionLink | null {
     let sub: SubscriptionLink | null = null;
-    const link = this.ctx.pool.lend(node.host, node.port, {
+    const link = this.ctx.pool.lend(node.host, node.port, this.protocol, {
       onRedirect: () => false,
       onLost: () => sub?.onLost(),
     });
@@ -258,7 +266,7 @@ export class Subscription implements ConnectionState {
     }
     if (link.shard) {
       // One connection on Redis would count the shard channels of every shard: so does slotgate.
-      const reply = arrayReply([decoded[0], decoded[1], this.shardCount()]);
+      const reply = encodeReply(new PushReply([decoded[0], decoded[1], this.shardCount()]), this.protocol);
       this.session.pushFrame(reply, 0, reply.length);
     } else {
       this.session.pushFrame(buf, start, end);
@@ -412,10 +420,11 @@ export class Subscription implements ConnectionState {
 }
 
 /** `unsubscribe ch count` for each channel named (or one with a nil channel), as Redis confirms. */
-function unsubscribedReply(kind: string, r: RawRequest, count = 0): Buffer {
-  if (r.argc === 1) return arrayReply([kind, null, count]);
+function unsubscribedReply(kind: string, r: RawRequest, count: number, protocol: Protocol): Buffer {
+  const confirm = (channel: ReplyValue): Buffer => encodeReply(new PushReply([kind, channel, count]), protocol);
+  if (r.argc === 1) return confirm(null);
   const parts: Buffer[] = [];
-  for (let i = 1; i < r.argc; i++) parts.push(arrayReply([kind, Buffer.from(r.buf.subarray(r.args[i * 2], r.args[i * 2 + 1])), count]));
+  for (let i = 1; i < r.argc; i++) parts.push(confirm(Buffer.from(r.buf.subarray(r.args[i * 2], r.args[i * 2 + 1]))));
   return Buffer.concat(parts);
 }
 

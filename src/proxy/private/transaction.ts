@@ -87,7 +87,7 @@ export class Transaction implements PrivateOwner, ConnectionState {
     const slot = findSlot(r.spec, r.buf, r.argc, r.args);
     if (slot === CROSS_SLOT || (this.link !== null && slot !== this.slot)) return this.answer(CROSSSLOT);
     if (this.link === null) {
-      const link = lendFor(this.ctx, slot, this.session.id, this);
+      const link = lendFor(this.ctx, slot, this.session, this);
       if (Buffer.isBuffer(link)) return this.answer(link);
       this.link = link;
       this.slot = slot;
@@ -119,7 +119,7 @@ export class Transaction implements PrivateOwner, ConnectionState {
     }
     if (this.link === null) {
       // Nothing keyed was queued: any master runs it.
-      const link = lendFor(this.ctx, -1, this.session.id, this);
+      const link = lendFor(this.ctx, -1, this.session, this);
       if (Buffer.isBuffer(link)) {
         this.finish();
         return this.answer(link);
@@ -160,7 +160,7 @@ export class Transaction implements PrivateOwner, ConnectionState {
         this.held.push(Buffer.from(r.buf.subarray(r.start, r.end)));
         return this.answer(QUEUED);
       }
-      const link = lendFor(this.ctx, slot, this.session.id, this);
+      const link = lendFor(this.ctx, slot, this.session, this);
       if (Buffer.isBuffer(link)) return this.refuse(link);
       this.link = link;
     }

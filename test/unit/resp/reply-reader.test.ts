@@ -121,6 +121,11 @@ describe('elementRanges', () => {
     expect(elements('~2\r\n+a\r\n+b\r\n')).toEqual(['+a\r\n', '+b\r\n']);
   });
 
+  it('reads a RESP3 map as its keys and values, alternating', () => {
+    expect(elements('%2\r\n$1\r\na\r\n:1\r\n+b\r\n%1\r\n+c\r\n_\r\n')).toEqual(['$1\r\na\r\n', ':1\r\n', '+b\r\n', '%1\r\n+c\r\n_\r\n']);
+    expect(elements('%0\r\n')).toEqual([]);
+  });
+
   it('keeps an attribute together with the element it describes', () => {
     expect(elements('*2\r\n|1\r\n+ttl\r\n:3600\r\n:1\r\n:2\r\n')).toEqual(['|1\r\n+ttl\r\n:3600\r\n:1\r\n', ':2\r\n']);
   });

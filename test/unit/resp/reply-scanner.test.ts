@@ -71,6 +71,12 @@ const RESP3_FRAMES: Record<string, string> = {
   'attribute before an array element': '*2\r\n|1\r\n+ttl\r\n:3600\r\n:1\r\n:2\r\n',
   'attribute before a simple value': '|1\r\n+a\r\n+b\r\n+OK\r\n',
   'map holding nulls and a bulk error': '%2\r\n+a\r\n_\r\n+b\r\n!3\r\nERR\r\n',
+  'attribute with no pairs (only the value it precedes)': '|0\r\n:1\r\n',
+  'invalidation push with a null key list': '>2\r\n$10\r\ninvalidate\r\n_\r\n',
+  'HELLO 3 reply of Redis 7.0.15':
+    '%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:3\r\n' +
+    '$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n',
+  'CLUSTER SLOTS of Redis 7.0 in RESP3 (endpoint metadata map)': '*1\r\n*3\r\n:0\r\n:16383\r\n*4\r\n$0\r\n\r\n:7001\r\n$2\r\nid\r\n%0\r\n',
 };
 
 const ALL_FRAMES = Object.entries({ ...RESP2_FRAMES, ...RESP3_FRAMES });

@@ -439,3 +439,30 @@ describe('mergeOrderedArray', () => {
     }
   });
 });
+
+// RESP3 clients' fan-outs go on RESP3 links: the nodes' replies hold RESP3 types, and the
+// merged reply must keep them (the bytes standalone Redis sends a RESP3 client).
+describe('merges of RESP3 replies', () => {
+  const map = (...elements: string[]) => `%${elements.length / 2}\r\n${elements.join('')}`;
+  const set = (...elements: string[]) => `~${elements.length}\r\n${elements.join('')}`;
+
+  it("'pairs-sum' keeps a map a map", () => {
+    const r = replies(map(bulk('a'), int(1), bulk('b'), int(0)), map(bulk('a'), int(2), bulk('b'), int(3)));
+    expect(text(merge('pairs-sum', r))).toBe(map(bulk('a'), int(3), bulk('b'), int(3)));
+    expect(text(merge('pairs-sum', replies(map(), map())))).toBe('%0\r\n');
+  });
+
+  it("'concat' and 'union' keep the aggregate type of the replies (a set stays a set)", () => {
+    expect(text(merge('union', replies(set(bulk('x')), set(bulk('y'), bulk('x')))))).toBe(set(bulk('x'), bulk('y')));
+    expect(text(merge('concat', replies(arr(bulk('x')), arr(bulk('y')))))).toBe(arr(bulk('x'), bulk('y')));
+  });
+
+  it("'random' gives RESP3's null when every node gave it", () => {
+    expect(text(merge('random', replies('_\r\n', '_\r\n')))).toBe('_\r\n');
+  });
+
+  it("'concat' keeps RESP3 element types (doubles, maps) as the nodes' bytes", () => {
+    const r = replies(arr(',1.5\r\n', map(bulk('k'), '#t\r\n')), arr(',1.5\r\n', '(12345678901234567890\r\n'));
+    expect(text(merge('concat', r))).toBe(arr(',1.5\r\n', map(bulk('k'), '#t\r\n'), '(12345678901234567890\r\n'));
+  });
+});
