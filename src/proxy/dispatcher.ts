@@ -59,8 +59,7 @@ export class Dispatcher {
     const early = this.precheck(session, spec, argc);
     if (early !== null) return session.enqueue(Request.answered(session, early));
     // Connection state first: a subscribed client, or one inside MULTI, is served by its own link.
-    // RESP2 subscribed mode allows only a few commands; a RESP3 client may send any meanwhile.
-    if (session.subscription !== null && spec.pubsub === null && !settled && session.protocol === 2) {
+    if (session.subscription !== null && spec.pubsub === null && !settled) {
       const copy = copyRequest(buf, start, end, argc, args);
       const again = (): void => this.dispatch(session, copy.buf, 0, copy.buf.length, argc, copy.args, true);
       return Subscription.whileSubscribed(session, { spec, buf, start, end, argc, args }, again);

@@ -70,6 +70,7 @@ class SubscriptionLink {
   }
 
   send(buf: Buffer, start: number, end: number): void {
+    this.owner.noteSent();
     this.link.link.sendRaw(buf, start, end);
   }
 
@@ -90,6 +91,8 @@ class SubscriptionLink {
 export class Subscription implements ConnectionState {
   private main: SubscriptionLink | null = null;
   private readonly shards = new Map<string, SubscriptionLink>();
+  /** Subscription commands went to the links since the last sync (a RESP3 client's next command waits for them). */
+  private sentSinceSync = false;
   /** A sync for leaving subscribed mode is out. */
   private leaving = false;
   private ended = false;
@@ -112,19 +115,20 @@ export class Subscription implements ConnectionState {
   /** A (P|S)(UN)SUBSCRIBE from `session`, subscribed or not. */
   static step(ctx: PrivateContext, session: Session, r: RawRequest): void {
     const current = session.subscription as Subscription | null;
-    if (current !== null) return current.command(r);
+    if (current !== null && session.pendingRequests === 0) return current.command(r);
     const step = r.spec.pubsub;
-    if (step === 'unsubscribe' || step === 'punsubscribe' || step === 'sunsubscribe') {
+    if (current === null && (step === 'unsubscribe' || step === 'punsubscribe' || step === 'sunsubscribe')) {
       // Not subscribed: Redis confirms each channel (or none) with a count of 0.
       return session.enqueue(Request.answered(session, unsubscribedReply(step, r, 0, session.protocol)));
     }
     const placeholder = new Request(session, NO_BYTES, 0, 0, -1);
     const copy = { ...r, buf: Buffer.from(r.buf.subarray(r.start, r.end)), start: 0, end: r.end - r.start, args: shiftArgs(r) };
-    // Entering subscribed mode waits for the client's earlier requests, as Redis would have run them first.
+    // A subscription command waits for the client's earlier requests (on other links), as Redis
+    // would have answered them first.
     session.enqueueWhenHead(
       placeholder,
       () => {
-        const sub = new Subscription(ctx, session);
+        const sub = (session.subscription as Subscription | null) ?? new Subscription(ctx, session);
         session.subscription = sub;
         placeholder.complete(NO_BYTES, 0, 0);
         sub.command(copy);
@@ -141,6 +145,12 @@ export class Subscription implements ConnectionState {
    */
   static whileSubscribed(session: Session, r: RawRequest, again: () => void): void {
     const sub = session.subscription as Subscription;
+    if (sub.protocol === 3) {
+      // RESP3 allows any command while subscribed; it keeps its order after subscription
+      // commands still in flight on the links.
+      if (sub.sentSinceSync) return sub.sync(again);
+      return again();
+    }
     if (r.spec.inSubscription === 'node') return sub.toAnyLink(r);
     const local = r.spec.inSubscription === 'local';
     const refusal = errorReply(
@@ -221,6 +231,10 @@ export class Subscription implements ConnectionState {
     });
     if (link !== null) sub = new SubscriptionLink(this, link, shard);
     return sub;
+  }
+
+  noteSent(): void {
+    this.sentSinceSync = true;
   }
 
   /** Shard channels over every shard link (what Redis counts for SSUBSCRIBE confirmations). */
@@ -315,6 +329,7 @@ export class Subscription implements ConnectionState {
       link.syncs.push(sync);
       link.send(MARKER_PING, 0, MARKER_PING.length);
     }
+    this.sentSinceSync = false;
   }
 
   private markerSeen(sync: Sync): void {
@@ -323,6 +338,7 @@ export class Subscription implements ConnectionState {
 
   /** Out of subscribed mode: the links hold no subscription and owe nothing, so they go back. */
   private leave(): void {
+
     for (const link of this.links()) this.ctx.pool.giveBack(link.link);
     this.main = null;
     this.shards.clear();
