@@ -94,24 +94,25 @@ describe('redis-cli through slotgate', () => {
     expect(out.stdout.trim().split('\n')).toEqual(['OK', 'a bA', 'PONG']);
   });
 
-  it('runs MULTI/EXEC, a BLPOP woken by another client and a subscription', async () => {
+  it.each([['RESP2', []], ['RESP3 (-3)', ['-3']]] as const)('runs MULTI/EXEC, a BLPOP woken by another client and a subscription in %s', async (_name, flags) => {
     const port = String(proxy.port);
-    const tx = await runRedisCli(['-p', port], `MULTI\nSET {${run}}:tx 1\nINCR {${run}}:tx\nEXEC\n`);
+    const run = `cli${process.pid}${flags.length}`;
+    const tx = await runRedisCli([...flags, '-p', port], `MULTI\nSET {${run}}:tx 1\nINCR {${run}}:tx\nEXEC\n`);
     expect(tx.stdout.split('\n').filter(Boolean)).toEqual(['OK', 'QUEUED', 'QUEUED', 'OK', '2']);
 
-    const blocked = runRedisCli(['-p', port, 'BLPOP', `${run}:blocking-queue`, '0'], '');
+    const blocked = runRedisCli([...flags, '-p', port, 'BLPOP', `${run}:blocking-queue`, '0'], '');
     await new Promise((r) => setTimeout(r, 200));
-    expect((await runRedisCli(['-p', port, 'LPUSH', `${run}:blocking-queue`, 'job'], '')).stdout.trim()).toBe('1');
+    expect((await runRedisCli([...flags, '-p', port, 'LPUSH', `${run}:blocking-queue`, 'job'], '')).stdout.trim()).toBe('1');
     expect((await blocked).stdout.split('\n').filter(Boolean)).toEqual([`${run}:blocking-queue`, 'job']);
 
     // redis-cli SUBSCRIBE runs until killed: read its output until the message shows (bounded).
     const { spawn } = await import('node:child_process');
-    const sub = spawn('redis-cli', ['-p', port, 'SUBSCRIBE', `${run}:ch`]);
+    const sub = spawn('redis-cli', [...flags, '-p', port, 'SUBSCRIBE', `${run}:ch`]);
     let out = '';
     sub.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
       for (let i = 0; i < 100 && !out.includes('hello'); i++) {
-        if (out.includes('subscribe')) await runRedisCli(['-p', port, 'PUBLISH', `${run}:ch`, 'hello'], '');
+        if (out.includes('subscribe')) await runRedisCli([...flags, '-p', port, 'PUBLISH', `${run}:ch`, 'hello'], '');
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
