@@ -61,6 +61,7 @@ export class Dispatcher {
           if (spec.policy === 'split' && this.settings.crossSlot === 'split') return this.split(session, spec, buf, argc, args);
           return session.enqueue(Request.answered(session, CROSSSLOT));
         }
+        if (spec.remembersScript) this.router.scripts.store.remember(buf.subarray(args[2], args[3]));
         const request = new Request(session, buf, start, end, slot);
         session.enqueue(request);
         this.router.route(request);

@@ -174,6 +174,8 @@ export class ProxyServer implements ServerContext {
       `upstream_timeouts:${s.timeouts}`,
       `topology_refreshes:${s.refreshes}`,
       `topology_refresh_failures:${s.refreshFailures}`,
+      `scripts_remembered:${this.router.scripts.store.size}`,
+      `noscript_reloads:${this.router.scripts.reloads}`,
     ];
     return lines.join('\r\n') + '\r\n';
   }

@@ -7,6 +7,7 @@ import type { LocalHandler } from './local-handlers.js';
 import * as emulation from './cluster-emulation.js';
 import { onEveryMaster, onSlotArgument, scan, info, debugObject, type ClusterHandler } from './cluster-wide.js';
 import { proxy } from './proxy-command.js';
+import { scriptFlush, scriptLoad } from '../scripts/script-commands.js';
 import type { MergeKind } from '../fanout/merge.js';
 
 /**
@@ -40,6 +41,8 @@ interface PolicyEntry {
   privateWithKeyword?: string;
   /** Arity for commands Redis does not have (slotgate's own). */
   arity?: number;
+  /** Its first argument is a Lua script, remembered (by sha) for NOSCRIPT recovery (EVAL). */
+  remembersScript?: boolean;
 }
 
 const localCmd = (handler: LocalHandler, extra: Partial<PolicyEntry> = {}): PolicyEntry => ({ policy: 'local', handler, ...extra });
@@ -90,6 +93,10 @@ const POLICIES: Record<string, PolicyEntry> = {
   exists: split('sum'),
   touch: split('sum'),
 
+  // Scripts: routed by their keys; their bodies remembered to load them on a node that lacks them.
+  eval: { policy: 'forward', remembersScript: true, detail: 'script remembered for NOSCRIPT recovery' },
+  eval_ro: { policy: 'forward', remembersScript: true, detail: 'script remembered for NOSCRIPT recovery' },
+
   // The whole keyspace, answered as one server would.
   dbsize: everyMaster('sum'),
   keys: everyMaster('concat'),
@@ -99,8 +106,8 @@ const POLICIES: Record<string, PolicyEntry> = {
   flushdb: everyMaster('all-ok'),
   lastsave: everyMaster('min'),
   info: custom(info, 'one master, proxy section, keyspace summed'),
-  'script|load': everyMaster('all-ok'),
-  'script|flush': everyMaster('all-ok'),
+  'script|load': custom(scriptLoad, 'every master, all-ok; the script is remembered for NOSCRIPT recovery'),
+  'script|flush': custom(scriptFlush, 'every master, all-ok; remembered scripts forgotten'),
   'script|kill': everyMaster('any-ok'),
   'script|exists': everyMaster('and-array'),
   'function|load': everyMaster('all-ok'),
@@ -199,6 +206,7 @@ export interface CommandSpec extends KeyLayout {
   detail: string;
   noAuth: boolean;
   privateWithKeyword: string | null;
+  remembersScript: boolean;
   /** For container commands (CLIENT, CONFIG, OBJECT...): their subcommands, by name in any case. */
   subcommands: ByteNameIndex<CommandSpec> | null;
   /** Subcommands by lower-case name (for tools and tests; requests use `subcommands`). */
@@ -258,6 +266,7 @@ function toSpec(info: CommandInfo): CommandSpec {
     detail: entry?.detail ?? '',
     noAuth: entry?.noAuth ?? info.flags.includes('no_auth'),
     privateWithKeyword: entry?.privateWithKeyword ?? null,
+    remembersScript: entry?.remembersScript ?? false,
     fixed: !info.flags.includes('movablekeys'),
     firstKey: info.firstKey,
     lastKey: info.lastKey,
