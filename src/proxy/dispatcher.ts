@@ -68,9 +68,10 @@ export class Dispatcher {
         return;
       }
       case 'local':
-        return session.enqueue(Request.answered(session, (spec.handler as LocalHandler)(session, argv(buf, argc, args))));
+        return answerLocally(session, spec.handler as LocalHandler, argv(buf, argc, args));
       case 'admin':
         if (!this.settings.adminCommands) return session.enqueue(Request.answered(session, refusal(spec)));
+        if (spec.handler !== null) return answerLocally(session, spec.handler, argv(buf, argc, args));
         return this.runOnCluster(session, spec, argv(buf, argc, args));
       case 'cluster':
         return this.runOnCluster(session, spec, argv(buf, argc, args));
@@ -146,15 +147,21 @@ function argv(buf: Buffer, argc: number, args: Int32Array): Buffer[] {
   return list;
 }
 
+function answerLocally(session: Session, handler: LocalHandler, args: Buffer[]): void {
+  session.enqueue(Request.answered(session, handler(session, args)));
+}
+
 function refusal(spec: CommandSpec): Buffer {
   const name = spec.name.replace('|', ' ').toUpperCase();
   if (spec.policy === 'admin') {
-    return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (then sent to every master)`);
+    const then = spec.handler !== null ? "then acting on slotgate's own clients" : 'then sent to every master';
+    return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (${then})`);
   }
   if (spec.policy === 'private') {
     return errorReply(`ERR slotgate: ${name} needs a dedicated node connection, which slotgate does not support yet`);
   }
-  return errorReply(`ERR slotgate: ${name} is not allowed through the proxy`);
+  const why = spec.detail === '' ? '' : `: ${spec.detail}`;
+  return errorReply(`ERR slotgate: ${name} is not allowed through the proxy${why}`);
 }
 
 function hasKeyword(buf: Buffer, argc: number, args: Int32Array, keyword: string): boolean {

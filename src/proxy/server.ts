@@ -6,7 +6,7 @@ import { parseCommandReply } from './commands/command-info.js';
 import { CommandTable, fallbackCommandTable } from './commands/table.js';
 import { useClock } from '../util/coarse-clock.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { OptionView, ServerContext } from './client-context.js';
+import type { ClientView, OptionView, ServerContext } from './client-context.js';
 import { OPTIONS } from '../config/schema.js';
 import { coerceValue, formatValue } from '../config/values.js';
 import { REDACTED } from '../config/redact.js';
@@ -222,6 +222,10 @@ export class ProxyServer implements ServerContext {
   clientList(): string {
     const now = Date.now();
     return [...this.sessions].map((s) => s.describe(now) + '\n').join('');
+  }
+
+  clients(): Iterable<ClientView> {
+    return this.sessions;
   }
 
   clusterDescription(): string {

@@ -5,7 +5,7 @@ import { WriteBatch } from '../util/write-batch.js';
 import { takeOverAccepted } from '../net/accepted-socket.js';
 import { socketFd, writeToSocket } from '../net/direct-write.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
-import type { ClientContext, ServerContext } from './client-context.js';
+import type { ClientContext, ClientView, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import { Request, type ReplyTarget } from './request.js';
 
@@ -26,7 +26,7 @@ export interface SessionLimits {
  * Backpressure: reading stops while the client has too many requests in flight or does not
  * read its replies, and resumes when both are drained.
  */
-export class Session implements RequestSink, ReplyTarget, Flushable, ClientContext {
+export class Session implements RequestSink, ReplyTarget, Flushable, ClientContext, ClientView {
   flushQueued = false;
   name: string | null = null;
   libName = '';
@@ -217,10 +217,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   /** This client in CLIENT LIST format. */
   describe(now: number): string {
-    const s = this.socket;
     const age = Math.floor((now - this.connectedAt) / 1000);
     return (
-      `id=${this.id} addr=${s.remoteAddress}:${s.remotePort} laddr=${s.localAddress}:${s.localPort} fd=${this.fd} ` +
+      `id=${this.id} addr=${this.peerAddress} laddr=${this.socketAddress} fd=${this.fd} ` +
       `name=${this.name ?? ''} age=${age} pending=${this.inFlight} qbuf=${this.queryBytes} omem=${this.outputBytes} ` +
       `lib-name=${this.libName} lib-ver=${this.libVersion}`
     );
@@ -229,6 +228,25 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** Closes the connection now (server shutdown). */
   destroy(): void {
     this.socket.destroy();
+  }
+
+  get peerAddress(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get socketAddress(): string {
+    return `${this.socket.localAddress}:${this.socket.localPort}`;
+  }
+
+  /** Redis' client type (CLIENT KILL TYPE): no session is anything but `normal` yet. */
+  get type(): string {
+    return 'normal';
+  }
+
+  /** CLIENT KILL: closes the connection now, and the session is gone from the client list at once. */
+  kill(): void {
+    this.socket.destroy();
+    this.onSocketClose();
   }
 
   private onSocketClose(): void {

@@ -8,6 +8,7 @@ import * as emulation from './cluster-emulation.js';
 import { onEveryMaster, onSlotArgument, scan, info, debugObject, type ClusterHandler } from './cluster-wide.js';
 import { proxy } from './proxy-command.js';
 import { scriptFlush, scriptLoad } from '../scripts/script-commands.js';
+import { clientKill, clientNoEvict } from './client-control.js';
 import type { MergeKind } from '../fanout/merge.js';
 
 /**
@@ -17,11 +18,12 @@ import type { MergeKind } from '../fanout/merge.js';
  *   one sub-command per slot, replies merged (`merge`);
  * - local: answered by slotgate itself (`handler`);
  * - cluster: answered by asking the cluster (`cluster`): every master, a slot's owner...;
- * - admin: like cluster, but only with `admin-commands` on (it changes nodes), else refused;
+ * - admin: like cluster (or local, with a `handler`: CLIENT KILL), but only with
+ *   `admin-commands` on (it changes nodes or kills clients), else refused;
  * - private: ties state to the connection (transactions, blocking, pub/sub), so it needs a
  *   dedicated node connection, which this version does not offer yet: refused with a clear error;
  * - deny: acts on the node's own connection, the node itself or the cluster's layout; never
- *   through a proxy.
+ *   through a proxy (`detail`, when given, says why in the refusal).
  */
 export type Policy = 'forward' | 'split' | 'local' | 'cluster' | 'admin' | 'private' | 'deny';
 
@@ -83,6 +85,8 @@ const POLICIES: Record<string, PolicyEntry> = {
   'client|setinfo': localCmd(local.clientSetInfo),
   'client|list': localCmd(local.clientList),
   'client|info': localCmd(local.clientInfo),
+  'client|no-evict': localCmd(clientNoEvict, { detail: 'accepted, no effect (the nodes see only shared links)' }),
+  'client|kill': { policy: 'admin', handler: clientKill, detail: "slotgate's own clients" },
   proxy: custom(proxy, 'slotgate admin', { arity: -2 }),
 
   // Multi-key commands that can be cut per slot without changing their meaning.
@@ -181,12 +185,15 @@ const POLICIES: Record<string, PolicyEntry> = {
   failover: DENY,
   module: DENY,
   migrate: DENY,
-  'client|kill': DENY,
   'client|pause': DENY,
   'client|unpause': DENY,
   'client|reply': DENY,
-  'client|no-evict': DENY,
   'client|unblock': DENY,
+  // Redis 7.2+: CLIENT NO-TOUCH would have to apply to the shared links, so to every client on them.
+  'client|no-touch': {
+    policy: 'deny',
+    detail: "slotgate's clients share its node connections, which cannot honour one client's NO-TOUCH (it would apply to every client on them)",
+  },
   ...Object.fromEntries(
     [
       'addslots', 'addslotsrange', 'bumpepoch', 'delslots', 'delslotsrange', 'failover', 'flushslots', 'forget',
