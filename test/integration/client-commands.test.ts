@@ -15,8 +15,13 @@ afterAll(async () => {
   await Promise.all([admin?.close(), plain?.close()]);
 });
 
-afterEach(() => {
+// Each test starts with no client left from the one before (CLIENT KILL counts every client).
+afterEach(async () => {
   for (const c of opened.splice(0)) c.disconnect();
+  for (let i = 0; admin.clientCount + plain.clientCount > 0; i++) {
+    expect(i, 'clients of the previous test still connected').toBeLessThan(200);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 });
 
 /** A client of `proxy` that does not reconnect once killed, connected and with its CLIENT INFO read. */
