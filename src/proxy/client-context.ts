@@ -25,6 +25,19 @@ export interface ClientContext {
   endConnectionState(): void;
 }
 
+/** A client as CLIENT KILL sees it: what its filters compare, and how to close it. */
+export interface ClientView {
+  readonly id: number;
+  /** ip:port of the client's end (CLIENT LIST's addr). */
+  readonly peerAddress: string;
+  /** ip:port of slotgate's end (CLIENT LIST's laddr). */
+  readonly socketAddress: string;
+  /** Redis' client type: `normal` for every client of a session that is not subscribed. */
+  readonly type: string;
+  /** Closes the connection now; replies not yet written are dropped. */
+  kill(): void;
+}
+
 /** One line of PROXY CONFIG GET: an option's name and its value as text. */
 export interface OptionView {
   name: string;
@@ -52,6 +65,8 @@ export interface ServerContext {
   setOption(name: string, value: string): string | null;
   /** One line per client, in CLIENT LIST format. */
   clientList(): string;
+  /** Every client now connected. */
+  clients(): Iterable<ClientView>;
   /** The masters, their slots and links, in text. */
   clusterDescription(): string;
   /** Each command with what slotgate does with it: [name, policy, detail]. */

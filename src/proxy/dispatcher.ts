@@ -82,6 +82,7 @@ export class Dispatcher {
           }
           return session.enqueue(Request.answered(session, CROSSSLOT));
         }
+        if (spec.remembersScript) this.router.scripts.store.remember(buf.subarray(args[2], args[3]));
         const request = new Request(session, buf, start, end, slot);
         if (session.channel !== null) return this.afterPrivate(session, request, () => this.router.route(request));
         session.enqueue(request);
@@ -95,9 +96,10 @@ export class Dispatcher {
       case 'pubsub':
         return Subscription.step(this.privateLinks, session, { spec, buf, start, end, argc, args });
       case 'local':
-        return session.enqueue(Request.answered(session, (spec.handler as LocalHandler)(session, argv(buf, argc, args))));
+        return answerLocally(session, spec.handler as LocalHandler, argv(buf, argc, args));
       case 'admin':
         if (!this.settings.adminCommands) return session.enqueue(Request.answered(session, refusal(spec)));
+        if (spec.handler !== null) return answerLocally(session, spec.handler, argv(buf, argc, args));
         if (session.channel !== null) return this.redispatchAfterPrivate(session, buf, start, end, argc, args);
         return this.runOnCluster(session, spec, argv(buf, argc, args));
       case 'cluster':
@@ -220,15 +222,21 @@ function argv(buf: Buffer, argc: number, args: Int32Array): Buffer[] {
   return list;
 }
 
+function answerLocally(session: Session, handler: LocalHandler, args: Buffer[]): void {
+  session.enqueue(Request.answered(session, handler(session, args)));
+}
+
 function refusal(spec: CommandSpec): Buffer {
   const name = spec.name.replace('|', ' ').toUpperCase();
   if (spec.policy === 'admin') {
-    return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (then sent to every master)`);
+    const then = spec.handler !== null ? "then acting on slotgate's own clients" : 'then sent to every master';
+    return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (${then})`);
   }
   if (spec.policy === 'private') {
     return errorReply(`ERR slotgate: ${name} is tied to a node connection slotgate shares with other clients, so it is not supported`);
   }
-  return errorReply(`ERR slotgate: ${name} is not allowed through the proxy`);
+  const why = spec.detail === '' ? '' : `: ${spec.detail}`;
+  return errorReply(`ERR slotgate: ${name} is not allowed through the proxy${why}`);
 }
 
 function hasKeyword(buf: Buffer, argc: number, args: Int32Array, keyword: string): boolean {

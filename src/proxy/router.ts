@@ -8,6 +8,8 @@ import type { LinkEvents, LinkOptions, NodeLink } from '../upstream/node-link.js
 import type { PendingReply } from '../upstream/pending.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Request } from './request.js';
+import { NoScriptRecovery } from './scripts/noscript-recovery.js';
+import { ScriptStore } from './scripts/script-store.js';
 
 export interface RouterOptions {
   connectionsPerNode: number;
@@ -60,6 +62,8 @@ export class Router implements LinkEvents {
   coveredSlots = 0;
   /** Increases on every topology change applied. */
   epoch = 0;
+  /** Scripts seen through slotgate, loaded again on a node that answers an EVALSHA with NOSCRIPT. */
+  readonly scripts = new NoScriptRecovery(new ScriptStore());
   readonly stats: RouterStats = { moved: 0, ask: 0, tryagain: 0, clusterdown: 0, linkDowns: 0, timeouts: 0, refreshes: 0, refreshFailures: 0 };
 
   constructor(
@@ -196,6 +200,8 @@ export class Router implements LinkEvents {
 
   onRedirect(from: NodeLink, entry: PendingReply, buf: Buffer, start: number, end: number): boolean {
     const second = buf[start + 1];
+    // N(OSCRIPT): an EVALSHA of a script this node lacks, which slotgate may know and load there.
+    if (second === 0x4e) return this.scripts.recover(from, entry as Request, buf, start, end);
     // M(OVED), A(SK), T(RYAGAIN), C(LUSTERDOWN): anything else is the client's error reply.
     if (second !== 0x4d && second !== 0x41 && second !== 0x54 && second !== 0x43) return false;
     const text = buf.toString('latin1', start + 1, end - 2);

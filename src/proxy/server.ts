@@ -6,7 +6,7 @@ import { parseCommandReply } from './commands/command-info.js';
 import { CommandTable, fallbackCommandTable } from './commands/table.js';
 import { useClock } from '../util/coarse-clock.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { OptionView, ServerContext } from './client-context.js';
+import type { ClientView, OptionView, ServerContext } from './client-context.js';
 import { OPTIONS } from '../config/schema.js';
 import { coerceValue, formatValue } from '../config/values.js';
 import { REDACTED } from '../config/redact.js';
@@ -191,6 +191,8 @@ export class ProxyServer implements ServerContext {
       `upstream_timeouts:${s.timeouts}`,
       `topology_refreshes:${s.refreshes}`,
       `topology_refresh_failures:${s.refreshFailures}`,
+      `scripts_remembered:${this.router.scripts.store.size}`,
+      `noscript_reloads:${this.router.scripts.reloads}`,
     ];
     return lines.join('\r\n') + '\r\n';
   }
@@ -238,6 +240,10 @@ export class ProxyServer implements ServerContext {
   clientList(): string {
     const now = Date.now();
     return [...this.sessions].map((s) => s.describe(now) + '\n').join('');
+  }
+
+  clients(): Iterable<ClientView> {
+    return this.sessions;
   }
 
   clusterDescription(): string {

@@ -5,7 +5,7 @@ import { WriteBatch } from '../util/write-batch.js';
 import { takeOverAccepted } from '../net/accepted-socket.js';
 import { socketFd, writeToSocket } from '../net/direct-write.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
-import type { ClientContext, ServerContext } from './client-context.js';
+import type { ClientContext, ClientView, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import { Request, type ReplyTarget } from './request.js';
 
@@ -39,7 +39,7 @@ export interface SessionLimits {
  * Backpressure: reading stops while the client has too many requests in flight or does not
  * read its replies, and resumes when both are drained.
  */
-export class Session implements RequestSink, ReplyTarget, Flushable, ClientContext {
+export class Session implements RequestSink, ReplyTarget, Flushable, ClientContext, ClientView {
   flushQueued = false;
   name: string | null = null;
   libName = '';
@@ -323,10 +323,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   /** This client in CLIENT LIST format. */
   describe(now: number): string {
-    const s = this.socket;
     const age = Math.floor((now - this.connectedAt) / 1000);
     return (
-      `id=${this.id} addr=${s.remoteAddress}:${s.remotePort} laddr=${s.localAddress}:${s.localPort} fd=${this.fd} ` +
+      `id=${this.id} addr=${this.peerAddress} laddr=${this.socketAddress} fd=${this.fd} ` +
       `name=${this.name ?? ''} age=${age} pending=${this.inFlight} qbuf=${this.queryBytes} omem=${this.outputBytes} ` +
       `lib-name=${this.libName} lib-ver=${this.libVersion} resp=${this.protocol}`
     );
@@ -345,6 +344,25 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.blocked = null;
     this.channel = null;
     for (const state of states) state?.end();
+  }
+
+  get peerAddress(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get socketAddress(): string {
+    return `${this.socket.localAddress}:${this.socket.localPort}`;
+  }
+
+  /** Redis' client type (CLIENT KILL TYPE): `pubsub` while subscribed, else `normal`. */
+  get type(): string {
+    return this.subscription !== null ? 'pubsub' : 'normal';
+  }
+
+  /** CLIENT KILL: closes the connection now, and the session is gone from the client list at once. */
+  kill(): void {
+    this.socket.destroy();
+    this.onSocketClose();
   }
 
   private onSocketClose(): void {

@@ -31,8 +31,8 @@ const ASKING = encodeCommand(['ASKING']);
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
 
-/** Discards the +OK of an ASKING sent before an ASK-redirected request. */
-const askingEntry: PendingReply = { complete() {}, fail() {}, sentFrom() {}, retryable: false };
+/** Discards the reply of a command sent before a request (ASKING, SCRIPT LOAD): see `sendAfter`. */
+const discardedReply: PendingReply = { complete() {}, fail() {}, sentFrom() {}, retryable: false };
 
 /**
  * One shared, pipelined connection to a Redis node. Requests of many clients are appended to one
@@ -139,7 +139,16 @@ export class NodeLink implements ReplySink, Flushable {
 
   /** Sends `entry` preceded by ASKING, back to back on this connection, as an ASK redirect needs. */
   sendAsking(entry: PendingReply, buf: Buffer, start: number, end: number): void {
-    this.send(askingEntry, ASKING, 0, ASKING.length);
+    this.sendAfter(ASKING, entry, buf, start, end);
+  }
+
+  /**
+   * Sends the encoded command `first`, whose reply is discarded, and then `entry`, back to back
+   * on this connection: nothing can come between them, so the node runs `entry` right after
+   * `first` (ASKING before an ASK-redirected request, SCRIPT LOAD before a retried EVALSHA).
+   */
+  sendAfter(first: Buffer, entry: PendingReply, buf: Buffer, start: number, end: number): void {
+    this.send(discardedReply, first, 0, first.length);
     this.send(entry, buf, start, end);
   }
 

@@ -7,6 +7,8 @@ import type { LocalHandler } from './local-handlers.js';
 import * as emulation from './cluster-emulation.js';
 import { onEveryMaster, onSlotArgument, scan, info, debugObject, type ClusterHandler } from './cluster-wide.js';
 import { proxy } from './proxy-command.js';
+import { scriptFlush, scriptLoad } from '../scripts/script-commands.js';
+import { clientKill, clientNoEvict } from './client-control.js';
 import type { MergeKind } from '../fanout/merge.js';
 
 /**
@@ -16,7 +18,8 @@ import type { MergeKind } from '../fanout/merge.js';
  *   one sub-command per slot, replies merged (`merge`);
  * - local: answered by slotgate itself (`handler`);
  * - cluster: answered by asking the cluster (`cluster`): every master, a slot's owner...;
- * - admin: like cluster, but only with `admin-commands` on (it changes nodes), else refused;
+ * - admin: like cluster (or local, with a `handler`: CLIENT KILL), but only with
+ *   `admin-commands` on (it changes nodes or kills clients), else refused;
  * - transaction: MULTI, EXEC, DISCARD, WATCH, UNWATCH (`transaction` names which): run on a
  *   dedicated node connection lent to the client for the transaction (src/proxy/private/);
  * - blocking: a command that may block its connection (BLPOP, XREAD ... BLOCK): sent alone on a
@@ -25,7 +28,7 @@ import type { MergeKind } from '../fanout/merge.js';
  * - private: ties state to the connection in a way slotgate does not carry (WAIT, CLIENT
  *   TRACKING): refused with a clear error;
  * - deny: acts on the node's own connection, the node itself or the cluster's layout; never
- *   through a proxy.
+ *   through a proxy (`detail`, when given, says why in the refusal).
  */
 export type Policy = 'forward' | 'split' | 'local' | 'cluster' | 'admin' | 'transaction' | 'blocking' | 'pubsub' | 'private' | 'deny';
 
@@ -59,6 +62,8 @@ interface PolicyEntry {
   nodeToo?: boolean;
   /** Arity for commands Redis does not have (slotgate's own). */
   arity?: number;
+  /** Its first argument is a Lua script, remembered (by sha) for NOSCRIPT recovery (EVAL). */
+  remembersScript?: boolean;
 }
 
 const localCmd = (handler: LocalHandler, extra: Partial<PolicyEntry> = {}): PolicyEntry => ({ policy: 'local', handler, ...extra });
@@ -104,6 +109,8 @@ const POLICIES: Record<string, PolicyEntry> = {
   'client|list': localCmd(local.clientList),
   'client|info': localCmd(local.clientInfo),
   'client|reply': localCmd(local.clientReply),
+  'client|no-evict': localCmd(clientNoEvict, { detail: 'accepted, no effect (the nodes see only shared links)' }),
+  'client|kill': { policy: 'admin', handler: clientKill, detail: "slotgate's own clients" },
   proxy: custom(proxy, 'slotgate admin', { arity: -2 }),
 
   // Multi-key commands that can be cut per slot without changing their meaning.
@@ -114,6 +121,10 @@ const POLICIES: Record<string, PolicyEntry> = {
   exists: split('sum'),
   touch: split('sum'),
 
+  // Scripts: routed by their keys; their bodies remembered to load them on a node that lacks them.
+  eval: { policy: 'forward', remembersScript: true, detail: 'script remembered for NOSCRIPT recovery' },
+  eval_ro: { policy: 'forward', remembersScript: true, detail: 'script remembered for NOSCRIPT recovery' },
+
   // The whole keyspace, answered as one server would.
   dbsize: everyMaster('sum'),
   keys: everyMaster('concat'),
@@ -123,8 +134,8 @@ const POLICIES: Record<string, PolicyEntry> = {
   flushdb: everyMaster('all-ok'),
   lastsave: everyMaster('min'),
   info: custom(info, 'one master, proxy section, keyspace summed'),
-  'script|load': everyMaster('all-ok'),
-  'script|flush': everyMaster('all-ok'),
+  'script|load': custom(scriptLoad, 'every master, all-ok; the script is remembered for NOSCRIPT recovery'),
+  'script|flush': custom(scriptFlush, 'every master, all-ok; remembered scripts forgotten'),
   'script|kill': everyMaster('any-ok'),
   'script|exists': everyMaster('and-array'),
   'function|load': everyMaster('all-ok'),
@@ -203,11 +214,14 @@ const POLICIES: Record<string, PolicyEntry> = {
   failover: DENY,
   module: DENY,
   migrate: DENY,
-  'client|kill': DENY,
   'client|pause': DENY,
   'client|unpause': DENY,
-  'client|no-evict': DENY,
   'client|unblock': DENY,
+  // Redis 7.2+: CLIENT NO-TOUCH would have to apply to the shared links, so to every client on them.
+  'client|no-touch': {
+    policy: 'deny',
+    detail: "slotgate's clients share its node connections, which cannot honour one client's NO-TOUCH (it would apply to every client on them)",
+  },
   ...Object.fromEntries(
     [
       'addslots', 'addslotsrange', 'bumpepoch', 'delslots', 'delslotsrange', 'failover', 'flushslots', 'forget',
@@ -233,6 +247,7 @@ export interface CommandSpec extends KeyLayout {
   /** -1, or the slot it routes by whatever its arguments (see PolicyEntry). */
   fixedSlot: number;
   inSubscription: 'local' | 'node' | null;
+  remembersScript: boolean;
   /** For container commands (CLIENT, CONFIG, OBJECT...): their subcommands, by name in any case. */
   subcommands: ByteNameIndex<CommandSpec> | null;
   /** Subcommands by lower-case name (for tools and tests; requests use `subcommands`). */
@@ -297,6 +312,7 @@ function toSpec(info: CommandInfo): CommandSpec {
     nodeToo: entry?.nodeToo ?? false,
     inSubscription: entry?.inSubscription ?? null,
     fixedSlot: entry?.fixedSlot ?? -1,
+    remembersScript: entry?.remembersScript ?? false,
     fixed: !info.flags.includes('movablekeys'),
     firstKey: info.firstKey,
     lastKey: info.lastKey,

@@ -59,6 +59,11 @@ describe('CommandTable (fallback, Redis 7.0)', () => {
     }
   });
 
+  it('remembers the scripts of EVAL and EVAL_RO only', () => {
+    for (const name of ['eval', 'eval_ro']) expect(table.get(name)?.remembersScript, name).toBe(true);
+    for (const name of ['evalsha', 'fcall', 'get']) expect(table.get(name)?.remembersScript, name).toBe(false);
+  });
+
   it('splits MGET, MSET, DEL, UNLINK, EXISTS and TOUCH per slot with their merges', () => {
     const merges: Record<string, string> = { mget: 'ordered-array', mset: 'all-ok', del: 'sum', unlink: 'sum', exists: 'sum', touch: 'sum' };
     for (const [name, merge] of Object.entries(merges)) expect(table.get(name), name).toMatchObject({ policy: 'split', merge });
@@ -131,10 +136,12 @@ describe('CommandTable (fallback, Redis 7.0)', () => {
   it('gives subcommands their own policies', () => {
     const client = table.get('client')?.subcommandNames;
     expect(client?.get('setname')?.policy).toBe('local');
-    expect(client?.get('kill')?.policy).toBe('deny');
+    expect(client?.get('kill')?.policy).toBe('admin');
+    expect(typeof client?.get('kill')?.handler).toBe('function');
     expect(client?.get('tracking')?.policy).toBe('private');
     expect(client?.get('list')?.policy).toBe('local');
-    expect(client?.get('no-evict')?.policy).toBe('deny');
+    expect(client?.get('no-evict')?.policy).toBe('local');
+    expect(client?.get('no-touch')).toBeUndefined(); // Redis 7.2+
     expect(table.get('object')?.subcommandNames?.get('encoding')).toMatchObject({ name: 'object|encoding', firstKey: 2 });
     expect(table.get('get')?.subcommands).toBeNull();
   });
