@@ -245,21 +245,36 @@ describe.each([2, 3] as const)('connection state through slotgate (ioredis, RESP
     expect(viaProxy.data.toString()).toBe(direct.data.toString());
   });
 
-  it('leaves no node connection behind when a client is killed while blocked, subscribed or inside MULTI', async () => {
-    const lentBefore = await proxyCounter(other, 'private_links_lent');
-    expect(lentBefore).toBe(0);
-    const before = await nodeConnections(masters);
-    const victims = [connect(), connect(), connect()];
-    void victims[0].blpop(`${prefix}never`, 0).catch(() => {});
-    await victims[1].subscribe(`${prefix}gone`);
-    await victims[2].call('MULTI');
-    await victims[2].call('SET', `${prefix}in-multi`, 'x');
-    await eventually(async () => (await proxyCounter(other, 'private_links_lent')) === 3);
-    for (const v of victims) v.disconnect();
-    await eventually(async () => (await proxyCounter(other, 'private_links_lent')) === 0);
-    expect(await proxyCounter(other, 'private_links_closed_dirty')).toBeGreaterThanOrEqual(3);
-    // The node connections they used are closed (the pool keeps at most its idle ones per master).
-    await eventually(async () => (await nodeConnections(masters)) <= before);
-    expect(await other.get(`${prefix}in-multi`)).toBeNull();
-  });
+  it.each(['disconnects', 'is killed with CLIENT KILL'] as const)(
+    'leaves no node connection behind when a client %s while blocked, subscribed or inside MULTI',
+    async (how) => {
+      expect(await proxyCounter(other, 'private_links_lent')).toBe(0);
+      const dirtyBefore = await proxyCounter(other, 'private_links_closed_dirty');
+      const before = await nodeConnections(masters);
+      const victims = [connect(), connect(), connect()];
+      for (const v of victims) v.on('error', () => {});
+      const ids = await Promise.all(victims.map(async (v) => String(await v.call('CLIENT', 'ID'))));
+      void victims[0].blpop(`${prefix}never`, 0).catch(() => {});
+      await victims[1].subscribe(`${prefix}gone`);
+      await victims[2].call('MULTI');
+      await victims[2].call('SET', `${prefix}in-multi`, 'x');
+      await eventually(async () => (await proxyCounter(other, 'private_links_lent')) === 3);
+      if (how === 'disconnects') {
+        for (const v of victims) v.disconnect();
+      } else {
+        await other.call('PROXY', 'CONFIG', 'SET', 'admin-commands', 'yes');
+        try {
+          for (const id of ids) expect(await other.call('CLIENT', 'KILL', 'ID', id)).toBe(1);
+        } finally {
+          await other.call('PROXY', 'CONFIG', 'SET', 'admin-commands', 'no');
+          for (const v of victims) v.disconnect();
+        }
+      }
+      await eventually(async () => (await proxyCounter(other, 'private_links_lent')) === 0);
+      expect((await proxyCounter(other, 'private_links_closed_dirty')) - dirtyBefore).toBe(3);
+      // The node connections they used are closed (the pool keeps at most its idle ones per master).
+      await eventually(async () => (await nodeConnections(masters)) <= before);
+      expect(await other.get(`${prefix}in-multi`)).toBeNull();
+    },
+  );
 });
