@@ -1,10 +1,32 @@
 // Access to the cluster that test/helpers/global-setup.ts starts once per run.
 
+import os from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../src/tools/local-cluster.js';
 
 export { masterPorts, startLocalCluster, waitForClusterOk } from '../../src/tools/local-cluster.js';
 export type { LocalCluster } from '../../src/tools/local-cluster.js';
+
+/** The first port of this run's test clusters (the shared one's; others are offsets from it). */
+export function testBasePort(): number {
+  return Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001);
+}
+
+/**
+ * A cluster of one test file's own, for tests that change it (flush it, move slots, fail nodes
+ * over): 3 masters at the test base port + `offset`, in a temporary folder named after `name`.
+ */
+export function startOwnCluster(name: string, offset: number, options: Partial<LocalClusterOptions> = {}): Promise<LocalCluster> {
+  return startLocalCluster({
+    masters: 3,
+    replicasPerMaster: 0,
+    basePort: testBasePort() + offset,
+    dir: path.join(os.tmpdir(), `slotgate-${name}-${process.pid}`),
+    ...options,
+  });
+}
 
 /** host:port of every node (masters and replicas) of the shared cluster. */
 export function sharedClusterSeeds(): string[] {

@@ -1,7 +1,6 @@
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
+import type { LocalCluster } from '../../src/tools/local-cluster.js';
+import { startOwnCluster } from '../helpers/cluster.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, startTestProxy } from '../helpers/proxy.js';
 import { rawExchange } from '../helpers/raw-client.js';
@@ -9,20 +8,13 @@ import { RawRespClient } from '../helpers/raw-resp-client.js';
 
 // A cluster whose nodes require a password: slotgate authenticates its own links with the
 // backend credentials, and its clients with its own (different) password.
-const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 300;
 const NODE_PASSWORD = 'node-secret';
 
 let cluster: LocalCluster;
 const proxies: ProxyServer[] = [];
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({
-    masters: 3,
-    replicasPerMaster: 0,
-    basePort: BASE_PORT,
-    dir: path.join(os.tmpdir(), `slotgate-auth-${process.pid}`),
-    password: NODE_PASSWORD,
-  });
+  cluster = await startOwnCluster('auth', 300, { password: NODE_PASSWORD });
 });
 
 afterAll(async () => {

@@ -1,29 +1,21 @@
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis, type Cluster } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
 import { nodeId } from '../../src/proxy/commands/cluster-emulation.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
-import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
-import { readMasters, type Master } from '../helpers/cluster.js';
+import type { LocalCluster } from '../../src/tools/local-cluster.js';
+import { readMasters, type Master, startOwnCluster } from '../helpers/cluster.js';
 import { CLIENT_MODES, startTestProxy } from '../helpers/proxy.js';
 import { RawRespClient } from '../helpers/raw-resp-client.js';
 
 // Its own cluster: these tests flush the whole keyspace and count every key in it.
-const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 400;
 
 let cluster: LocalCluster;
 let proxy: ProxyServer;
 let masters: Master[];
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({
-    masters: 3,
-    replicasPerMaster: 1,
-    basePort: BASE_PORT,
-    dir: path.join(os.tmpdir(), `slotgate-cluster-wide-${process.pid}`),
-  });
+  cluster = await startOwnCluster('cluster-wide', 400, { replicasPerMaster: 1 });
   proxy = await startTestProxy(cluster.seeds);
   masters = await readMasters(cluster.nodes[0].port);
 });

@@ -1,27 +1,19 @@
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
-import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
-import { readMasters, type Master } from '../helpers/cluster.js';
+import type { LocalCluster } from '../../src/tools/local-cluster.js';
+import { readMasters, type Master, startOwnCluster } from '../helpers/cluster.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { eventually } from '../helpers/eventually.js';
 import { proxyClient, startTestProxy } from '../helpers/proxy.js';
 
 // Its own cluster: masters and replicas swap roles, which other tests need not see.
-const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 800;
 
 let cluster: LocalCluster;
 let proxy: ProxyServer;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({
-    masters: 3,
-    replicasPerMaster: 1,
-    basePort: BASE_PORT,
-    dir: path.join(os.tmpdir(), `slotgate-pubsub-failover-${process.pid}`),
-  });
+  cluster = await startOwnCluster('pubsub-failover', 800, { replicasPerMaster: 1 });
   proxy = await startTestProxy(cluster.seeds, { refreshIntervalMs: 500 });
 });
 

@@ -1,15 +1,12 @@
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
-import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
-import { moveSlot, readMasters, type Master } from '../helpers/cluster.js';
+import type { LocalCluster } from '../../src/tools/local-cluster.js';
+import { moveSlot, readMasters, type Master, startOwnCluster } from '../helpers/cluster.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
 
 // Its own cluster: slots move under it, which other tests need not see.
-const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 200;
 const SLOTS_TO_MOVE = 150;
 const KEYS_PER_SLOT = 8;
 const WRITERS = 4;
@@ -20,12 +17,7 @@ let proxy: ProxyServer;
 let masters: Master[];
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({
-    masters: 3,
-    replicasPerMaster: 0,
-    basePort: BASE_PORT,
-    dir: path.join(os.tmpdir(), `slotgate-reshard-${process.pid}`),
-  });
+  cluster = await startOwnCluster('reshard', 200);
   proxy = await startTestProxy(cluster.seeds);
   masters = await readMasters(cluster.nodes[0].port);
 });

@@ -1,16 +1,13 @@
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
 import { scriptSha } from '../../src/proxy/scripts/script-store.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
-import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
-import { moveSlot, readMasters, type Master } from '../helpers/cluster.js';
+import type { LocalCluster } from '../../src/tools/local-cluster.js';
+import { moveSlot, readMasters, type Master, startOwnCluster } from '../helpers/cluster.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
 
 // Its own cluster: these tests flush the nodes' script caches and move slots.
-const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 700;
 
 let cluster: LocalCluster;
 let proxy: ProxyServer;
@@ -18,12 +15,7 @@ let masters: Master[];
 let client: Redis;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({
-    masters: 3,
-    replicasPerMaster: 0,
-    basePort: BASE_PORT,
-    dir: path.join(os.tmpdir(), `slotgate-scripts-${process.pid}`),
-  });
+  cluster = await startOwnCluster('scripts', 700);
   proxy = await startTestProxy(cluster.seeds);
   masters = await readMasters(cluster.nodes[0].port);
   client = proxyClient(proxy);
