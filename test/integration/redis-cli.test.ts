@@ -99,6 +99,22 @@ describe('redis-cli through slotgate', () => {
     const run = `cli${process.pid}${flags.length}`;
     const tx = await runRedisCli([...flags, '-p', port], `MULTI\nSET {${run}}:tx 1\nINCR {${run}}:tx\nEXEC\n`);
     expect(tx.stdout.split('\n').filter(Boolean)).toEqual(['OK', 'QUEUED', 'QUEUED', 'OK', '2']);
+    // Discarded; aborted by a change to a WATCHed key (its own, which counts on Redis too); cross-slot.
+    const others = await runRedisCli(
+      [...flags, '-p', port],
+      [
+        `MULTI`, `SET {${run}}:tx discarded`, `DISCARD`, `GET {${run}}:tx`,
+        `WATCH {${run}}:tx`, `SET {${run}}:tx changed`, `MULTI`, `SET {${run}}:tx lost`, `EXEC`, `GET {${run}}:tx`,
+        `MULTI`, `SET {${run}}:tx a`, `SET {${run}x}:other b`, `EXEC`,
+      ].join('\n') + '\n',
+    );
+    // redis-cli prints a nil as an empty line, and an empty line after each error.
+    expect(others.stdout.split('\n')).toEqual([
+      'OK', 'QUEUED', 'OK', '2',
+      'OK', 'OK', 'OK', 'QUEUED', '', 'changed',
+      'OK', 'QUEUED', "CROSSSLOT Keys in request don't hash to the same slot", '', 'EXECABORT Transaction discarded because of previous errors.', '',
+      '',
+    ]);
 
     const blocked = runRedisCli([...flags, '-p', port, 'BLPOP', `${run}:blocking-queue`, '0'], '');
     await new Promise((r) => setTimeout(r, 200));

@@ -41,7 +41,12 @@ function keyOn(master: Master, prefix: string): string {
   for (let n = 0; ; n++) if (master.slots.includes(slotOf(`${prefix}${n}`))) return `${prefix}${n}`;
 }
 
-describe('scripts and functions route by their keys', () => {
+describe.each([2, 3] as const)('scripts and functions route by their keys (ioredis, RESP%s)', (protocol) => {
+  let client: Redis;
+  beforeAll(() => {
+    client = proxyClient(proxy, { protocol });
+  });
+  afterAll(() => client?.disconnect());
   const WRITE_AND_READ = "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])";
 
   it('runs EVAL and EVAL_RO on the master of their key, for a key on every master', async () => {
