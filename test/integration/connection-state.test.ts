@@ -234,6 +234,17 @@ describe.each([2, 3] as const)('connection state through slotgate (ioredis, RESP
     expect(viaProxy.data.toString().endsWith('+RESET\r\n$2\r\nv2\r\n')).toBe(true);
   });
 
+  it('answers QUIT in subscribed mode after the confirmations, then closes, as a node does', async () => {
+    const node = masters.find((m) => m.slots.includes(0))!;
+    const script = `${hello}SUBSCRIBE ${prefix}q1 ${prefix}q2\r\nQUIT\r\nPING\r\n`;
+    const viaProxy = await rawExchange(proxy.port, [script], { quietMs: 1000 });
+    const direct = await rawExchange(node.port, [script], { quietMs: 1000 });
+    const afterHello = (text: string): string => (protocol === 3 ? text.slice(text.indexOf('>3')) : text);
+    expect(afterHello(viaProxy.data.toString())).toBe(afterHello(direct.data.toString()));
+    expect(viaProxy.data.toString().endsWith(':2\r\n+OK\r\n')).toBe(true);
+    expect(viaProxy.closedByServer).toBe(true);
+  });
+
   it('honours CLIENT REPLY OFF, SKIP and ON as a Redis node does', async () => {
     const key = nameOwnedBy(masters[1], `${prefix}reply`);
     const script = ['CLIENT REPLY OFF', `SET ${key} 1`, `GET ${key}`, 'CLIENT REPLY ON', `GET ${key}`, 'CLIENT REPLY SKIP', `SET ${key} 2`, `GET ${key}`, 'CLIENT REPLY maybe']
