@@ -1,3 +1,5 @@
+import type { UserConfig } from '../auth/users.js';
+
 /** The resolved configuration slotgate runs with (defaults < YAML file < SLOTGATE_* env < CLI flags). */
 export interface SlotgateConfig {
   /** Seed nodes as host:port (DNS names allowed); re-resolved on every topology refresh. */
@@ -11,6 +13,8 @@ export interface SlotgateConfig {
   backendPassword?: string;
   /** Password clients must give with AUTH / HELLO AUTH before anything else. */
   requirepass?: string;
+  /** Users clients can authenticate as (besides `default`, whose password is `requirepass`). */
+  users: UserConfig[];
   /** Shared pipelined connections per master node. */
   connectionsPerNode: number;
   /** Most dedicated node connections lent to clients at once (transactions, blocking, pub/sub). */

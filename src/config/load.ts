@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SlotgateConfig } from './config.js';
-import { REDACTED } from './redact.js';
+import { redactValue } from './redact.js';
 import { defaultConfig, envName, FILE_SUFFIX, OPTIONS, type OptionSpec } from './schema.js';
 import { coerceValue, formatValue } from './values.js';
 import { packageVersion } from '../version.js';
@@ -297,7 +297,7 @@ function configToYaml(config: SlotgateConfig): string {
   for (const spec of OPTIONS) {
     const value = source[spec.field];
     if (value === undefined) continue;
-    doc[spec.name] = spec.secret ? REDACTED : formatValue(spec, value as never);
+    doc[spec.name] = spec.secret ? redactValue(value) : formatValue(spec, value as never);
   }
   return stringifyYaml(doc);
 }

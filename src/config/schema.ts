@@ -1,5 +1,6 @@
 import type { SlotgateConfig } from './config.js';
 import { checkSeed } from './seed.js';
+import type { UserConfig } from '../auth/users.js';
 
 /**
  * The one table of slotgate's options. CLI flags (yargs), SLOTGATE_* env vars, YAML file keys,
@@ -7,9 +8,9 @@ import { checkSeed } from './seed.js';
  */
 
 /** How a raw value (CLI/env string or YAML scalar) is turned into the config field's value. */
-export type OptionType = 'string' | 'number' | 'size' | 'duration' | 'boolean' | 'string-list';
+export type OptionType = 'string' | 'number' | 'size' | 'duration' | 'boolean' | 'string-list' | 'users';
 
-export type OptionValue = string | number | boolean | readonly string[];
+export type OptionValue = string | number | boolean | readonly string[] | readonly UserConfig[];
 
 export interface OptionSpec {
   /** kebab-case: the CLI flag (`--name`), the YAML key, and (upper snake) the env var suffix. */
@@ -68,6 +69,15 @@ const TABLE = [
     type: 'string',
     secret: true,
     description: 'Password clients must give (AUTH / HELLO AUTH) before anything else',
+  },
+  {
+    name: 'users',
+    field: 'users',
+    type: 'users',
+    default: [],
+    secret: true,
+    description:
+      'Users clients can AUTH as, in YAML or JSON: [{name, password | sha256, commands: "+@read -@dangerous", keys: "~cache:*"}] (best given as users-file)',
   },
   {
     name: 'connections-per-node',

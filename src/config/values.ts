@@ -1,3 +1,5 @@
+import { parse as parseYaml } from 'yaml';
+import { checkUserConfig, type UserConfig } from '../auth/users.js';
 import type { OptionSpec, OptionValue } from './schema.js';
 
 /**
@@ -62,6 +64,8 @@ export function coerceValue(spec: OptionSpec, raw: unknown): Coerced {
       return coerceList(spec, raw);
     case 'boolean':
       return coerceBoolean(raw);
+    case 'users':
+      return coerceUsers(raw);
     case 'number':
       return checkBounds(spec, toInteger(raw), 'a non-negative integer');
     case 'size':
@@ -130,6 +134,30 @@ function coerceList(spec: OptionSpec, raw: unknown): Coerced {
     if (!values.includes(value)) values.push(value);
   }
   return { ok: true, value: values };
+}
+
+/** A list of users: from YAML (a list of maps) or a string of YAML/JSON (env, CLI, users-file). */
+function coerceUsers(raw: unknown): Coerced {
+  let list: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      list = parseYaml(raw);
+    } catch (error) {
+      return { ok: false, error: `not YAML or JSON: ${(error as Error).message.split('\n')[0]}` };
+    }
+  }
+  if (list === null || list === undefined) list = [];
+  if (!Array.isArray(list)) return { ok: false, error: 'expected a list of users' };
+  const users: UserConfig[] = [];
+  for (const item of list) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return { ok: false, error: 'each user must be a map (name, password, commands, keys)' };
+    const user = item as UserConfig;
+    const problem = checkUserConfig(user);
+    if (problem) return { ok: false, error: problem };
+    if (users.some((u) => u.name === user.name)) return { ok: false, error: `user ${user.name} is given twice` };
+    users.push({ ...user });
+  }
+  return { ok: true, value: users };
 }
 
 function coerceBoolean(raw: unknown): Coerced {

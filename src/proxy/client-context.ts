@@ -1,3 +1,4 @@
+import type { AclUser, UserDirectory } from '../auth/users.js';
 import type { Protocol } from '../resp/encode.js';
 
 /** What a locally answered command may read or change of the client that sent it. */
@@ -13,6 +14,8 @@ export interface ClientContext {
   libVersion: string;
   /** False until AUTH succeeds when a proxy password is configured. */
   authenticated: boolean;
+  /** The user it is authenticated as (null before AUTH): its permissions are checked per request unless unrestricted. */
+  user: AclUser | null;
   /** The slotgate address this client connected to (what it can reach slotgate by). */
   readonly localAddress: string;
   readonly localPort: number;
@@ -34,6 +37,8 @@ export interface ClientView {
   readonly socketAddress: string;
   /** Redis' client type: `normal` for every client of a session that is not subscribed. */
   readonly type: string;
+  /** The user it authenticated as (null before AUTH). */
+  readonly user: AclUser | null;
   /** Closes the connection now; replies not yet written are dropped. */
   kill(): void;
 }
@@ -47,7 +52,8 @@ export interface OptionView {
 
 /** Proxy-wide facts and controls local commands need. */
 export interface ServerContext {
-  readonly requirepass: string | undefined;
+  /** The users clients can authenticate as (`default`: requirepass's). */
+  readonly users: UserDirectory;
   /** Version of the Redis nodes behind slotgate (HELLO reports it). */
   readonly redisVersion: string;
   readonly clientCount: number;

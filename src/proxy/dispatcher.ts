@@ -10,6 +10,7 @@ import { encodeGroup, groupSize, hasWholeGroups, planSplit, writeGroup } from '.
 import { Request } from './request.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { PrivateContext } from './private/private-context.js';
 import { BlockedCall } from './private/blocked-call.js';
 import { Transaction } from './private/transaction.js';
@@ -32,6 +33,8 @@ const CROSSSLOT = errorReply("CROSSSLOT Keys in request don't hash to the same s
  */
 export class Dispatcher {
   private readonly ops: ClusterOps;
+  /** Logs each request at trace level; null unless that level is on (then a request costs one check). */
+  private trace: Logger | null = null;
 
   constructor(
     public table: CommandTable,
@@ -42,22 +45,31 @@ export class Dispatcher {
     this.ops = new ClusterOps(router);
   }
 
+  /**
+   * Turns the per-request trace log on or off as `log`'s level says (call again when it changes).
+   * It names the command and counts the arguments, never shows them: AUTH and HELLO carry passwords.
+   */
+  traceTo(log: Logger): void {
+    this.trace = log.isLevelEnabled('trace') ? log : null;
+  }
+
   /** `settled`: dispatched again after a subscription sync (see Subscription.whileSubscribed). */
   dispatch(session: Session, buf: Buffer, start: number, end: number, argc: number, args: Int32Array, settled = false): void {
     const top = this.table.lookup(buf, args[0], args[1]);
-    if (top === undefined) return session.enqueue(Request.answered(session, unknownCommand(buf, argc, args)));
+    if (top === undefined) return refuse(session, unknownCommand(buf, argc, args));
     let spec = top;
     if (top.subcommands !== null && argc >= 2) {
       const sub = top.subcommands.find(buf, args[2], args[3]);
       if (sub === undefined) {
         const given = printable(buf.toString('utf8', args[2], args[3]));
         const reply = errorReply(`ERR unknown subcommand '${given}'. Try ${top.name.toUpperCase()} HELP.`);
-        return session.enqueue(Request.answered(session, reply));
+        return refuse(session, reply);
       }
       spec = sub;
     }
-    const early = this.precheck(session, spec, argc);
-    if (early !== null) return session.enqueue(Request.answered(session, early));
+    if (this.trace !== null) this.trace.trace({ client: session.id, command: spec.name, args: argc - 1 }, 'request');
+    const early = this.precheck(session, spec, buf, argc, args);
+    if (early !== null) return refuse(session, early);
     // Connection state first: a subscribed client, or one inside MULTI, is served by its own link.
     if (session.subscription !== null && spec.pubsub === null && !settled) {
       const copy = copyRequest(buf, start, end, argc, args);
@@ -198,12 +210,14 @@ export class Dispatcher {
     );
   }
 
-  /** Arity and authentication checks, in Redis' order; null when the request may go on. */
-  private precheck(session: Session, spec: CommandSpec, argc: number): Buffer | null {
+  /** Arity, authentication and ACL checks, in Redis' order; null when the request may go on. */
+  private precheck(session: Session, spec: CommandSpec, buf: Buffer, argc: number, args: Int32Array): Buffer | null {
     if ((spec.arity > 0 && argc !== spec.arity) || argc < -spec.arity) {
       return errorReply(`ERR wrong number of arguments for '${spec.name}' command`);
     }
     if (!session.authenticated && !spec.noAuth) return NOAUTH;
+    const user = session.user;
+    if (user !== null && !user.unrestricted) return user.check(this.table, spec, buf, argc, args);
     return null;
   }
 }
@@ -220,6 +234,15 @@ function argv(buf: Buffer, argc: number, args: Int32Array): Buffer[] {
   const list: Buffer[] = [];
   for (let i = 0; i < argc; i++) list.push(Buffer.from(buf.subarray(args[i * 2], args[i * 2 + 1])));
   return list;
+}
+
+/**
+ * Answers a request refused before it could run (unknown command, arity, NOAUTH, NOPERM). As on
+ * Redis, such a refusal inside MULTI makes EXEC abort.
+ */
+function refuse(session: Session, reply: Buffer): void {
+  if (session.transaction !== null) Transaction.flagRefused(session);
+  session.enqueue(Request.answered(session, reply));
 }
 
 function answerLocally(session: Session, handler: LocalHandler, args: Buffer[]): void {

@@ -17,6 +17,7 @@ import { Router } from './router.js';
 import { Session } from './session.js';
 import { packageVersion } from '../version.js';
 import { PrivateLinkPool } from '../upstream/private-links.js';
+import { UserDirectory } from '../auth/users.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -63,19 +64,20 @@ export class ProxyServer implements ServerContext {
       queryBufferLimit: config.clientQueryBufferLimit,
       maxPending: config.clientMaxPending,
     };
+    this.users = new UserDirectory(config.users, config.requirepass);
     this.privateLinks = new PrivateLinkPool(
       this.routerOptions.link,
       { max: config.privateLinksMax, idlePerNode: config.privateLinksIdle },
       log,
     );
     this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router, config, { router: this.router, pool: this.privateLinks });
+    this.dispatcher.traceTo(log);
     // Sessions take accepted connections over before reading from them (see takeOverAccepted).
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
   }
 
-  get requirepass(): string | undefined {
-    return this.config.requirepass;
-  }
+  /** Built once from the config (users and requirepass are not changeable at run time). */
+  readonly users: UserDirectory;
 
   get clientCount(): number {
     return this.sessions.size;
@@ -233,6 +235,7 @@ export class ProxyServer implements ServerContext {
     this.routerOptions.requestTimeoutMs = config.requestTimeoutMs;
     this.privateLinks.limits.max = config.privateLinksMax;
     this.log.level = config.logLevel;
+    this.dispatcher.traceTo(this.log);
     this.log.info({ option: name, value: coerced.value }, 'option changed');
     return null;
   }

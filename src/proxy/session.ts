@@ -1,3 +1,4 @@
+import type { AclUser } from '../auth/users.js';
 import type net from 'node:net';
 import { RequestScanner, type RequestSink } from '../resp/request-scanner.js';
 import { errorReply, type Protocol } from '../resp/encode.js';
@@ -45,6 +46,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   libName = '';
   libVersion = '';
   authenticated: boolean;
+  user: AclUser | null;
   /** RESP2 until HELLO 3 (a plain field: every request copies it, see Request.protocol). */
   protocol: Protocol = 2;
 
@@ -94,7 +96,8 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     private readonly limits: SessionLimits,
     private readonly onClose: (session: Session) => void,
   ) {
-    this.authenticated = server.requirepass === undefined;
+    this.user = server.users.initialUser;
+    this.authenticated = this.user !== null;
     this.scanner = new RequestScanner(
       this,
       { maxBulkLen: limits.maxBulkLen, maxArgs: limits.maxArgs, maxBuffered: limits.queryBufferLimit },
@@ -326,7 +329,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     const age = Math.floor((now - this.connectedAt) / 1000);
     return (
       `id=${this.id} addr=${this.peerAddress} laddr=${this.socketAddress} fd=${this.fd} ` +
-      `name=${this.name ?? ''} age=${age} pending=${this.inFlight} qbuf=${this.queryBytes} omem=${this.outputBytes} ` +
+      `name=${this.name ?? ''} user=${this.user?.name ?? 'default'} age=${age} pending=${this.inFlight} qbuf=${this.queryBytes} omem=${this.outputBytes} ` +
       `lib-name=${this.libName} lib-ver=${this.libVersion} resp=${this.protocol}`
     );
   }

@@ -20,6 +20,7 @@ export interface KillFilter {
   addr?: string;
   laddr?: string;
   type?: string;
+  user?: string;
   /** Spares the client that sent the command (SKIPME yes, the default of the filter form). */
   skipMe: boolean;
   /** `CLIENT KILL ip:port`: answered +OK or "No such client" instead of a count. */
@@ -47,8 +48,7 @@ export function parseKillFilter(args: Buffer[]): KillFilter | Buffer {
     } else if (option === 'laddr') {
       filter.laddr = value;
     } else if (option === 'user') {
-      // slotgate's clients all authenticate as "default", the only user it knows.
-      if (value !== 'default') return errorReply(`ERR No such user '${value}'`);
+      filter.user = value;
     } else if (option === 'skipme') {
       const yesNo = value.toLowerCase();
       if (yesNo !== 'yes' && yesNo !== 'no') return SYNTAX_ERROR;
@@ -64,6 +64,7 @@ function matches(filter: KillFilter, client: ClientView, selfId: number): boolea
   if (filter.addr !== undefined && client.peerAddress !== filter.addr) return false;
   if (filter.laddr !== undefined && client.socketAddress !== filter.laddr) return false;
   if (filter.type !== undefined && client.type !== filter.type) return false;
+  if (filter.user !== undefined && (client.user?.name ?? 'default') !== filter.user) return false;
   if (filter.id !== undefined && client.id !== filter.id) return false;
   return !(filter.skipMe && client.id === selfId);
 }
@@ -76,6 +77,7 @@ function matches(filter: KillFilter, client: ClientView, selfId: number): boolea
 export const clientKill: LocalHandler = (client, args) => {
   const filter = parseKillFilter(args);
   if (Buffer.isBuffer(filter)) return filter;
+  if (filter.user !== undefined && !client.server.users.has(filter.user)) return errorReply(`ERR No such user '${filter.user}'`);
   let killed = 0;
   for (const other of [...client.server.clients()]) {
     if (!matches(filter, other, client.id)) continue;

@@ -11,6 +11,8 @@ export interface CommandInfo {
   firstKey: number;
   lastKey: number;
   keyStep: number;
+  /** ACL categories (`@read`, `@dangerous`...), lower case; empty in tables older than Redis 6. */
+  categories?: string[];
   keySpecs: KeySpec[];
   subcommands: CommandInfo[];
 }
@@ -53,6 +55,7 @@ function parseEntry(entry: unknown): CommandInfo | null {
     firstKey,
     lastKey,
     keyStep: step,
+    categories: Array.isArray(entry[6]) ? entry[6].map((c) => String(c).toLowerCase()) : [],
     keySpecs: Array.isArray(entry[8]) ? entry[8].map(parseKeySpec) : [],
     subcommands: Array.isArray(entry[9]) ? parseCommandReply(entry[9]) : [],
   };

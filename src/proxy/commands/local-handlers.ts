@@ -1,4 +1,3 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { ClientContext } from '../client-context.js';
 import { parseLongLong } from '../../util/redis-integer.js';
 import {
@@ -46,30 +45,20 @@ export const select: LocalHandler = (_c, args) => {
   return Number(db) === 0 ? OK : errorReply('ERR SELECT is not allowed in cluster mode');
 };
 
+/** AUTH [user] password: as Redis, `AUTH password` is the default user's. */
 export const auth: LocalHandler = (client, args) => {
+  if (args.length === 2 && client.server.users.defaultUser.nopass) return NO_PASSWORD_SET;
   const [user, password] = args.length === 2 ? ['default', args[1]] : [args[1].toString(), args[2]];
-  const result = checkPassword(client, user, password, args.length === 2);
-  if (result) return result;
-  client.authenticated = true;
-  return OK;
+  return logIn(client, user, password) ?? OK;
 };
 
-/** Null when the credentials are right, else the error reply to send. */
-function checkPassword(client: ClientContext, user: string, password: Buffer, passwordOnly: boolean): Buffer | null {
-  const required = client.server.requirepass;
-  if (required === undefined) {
-    // Like Redis with the default user set to nopass: any password of "default" passes.
-    if (passwordOnly) return NO_PASSWORD_SET;
-    return user === 'default' ? null : WRONGPASS;
-  }
-  return user === 'default' && sameSecret(password, required) ? null : WRONGPASS;
-}
-
-/** Constant-time comparison that also hides the length of the secret. */
-function sameSecret(given: Buffer, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+/** Authenticates the client as `user`; null when the credentials are right, else the error reply. */
+function logIn(client: ClientContext, user: string, password: Buffer): Buffer | null {
+  const found = client.server.users.authenticate(user, password);
+  if (found === null) return WRONGPASS;
+  client.user = found;
+  client.authenticated = true;
+  return null;
 }
 
 /**
@@ -90,9 +79,8 @@ export const hello: LocalHandler = (client, args) => {
     const option = args[i].toString().toLowerCase();
     const more = args.length - i - 1;
     if (option === 'auth' && more >= 2) {
-      const failure = checkPassword(client, args[i + 1].toString(), args[i + 2], false);
+      const failure = logIn(client, args[i + 1].toString(), args[i + 2]);
       if (failure) return failure;
-      client.authenticated = true;
       i += 2;
     } else if (option === 'setname' && more >= 1) {
       newName = args[i + 1].toString();
@@ -159,6 +147,9 @@ export const clientSetInfo: LocalHandler = (client, args) => {
   return OK;
 };
 
+/** ACL WHOAMI: the slotgate user this client authenticated as (the nodes only know slotgate's backend user). */
+export const aclWhoAmI: LocalHandler = (client) => bulkReply(client.user?.name ?? 'default');
+
 /** CLIENT REPLY ON|OFF|SKIP, honoured by slotgate (the nodes' replies to this client are dropped or not). */
 export const clientReply: LocalHandler = (client, args) => {
   const mode = args[2].toString('latin1').toLowerCase();
@@ -173,7 +164,8 @@ export const reset: LocalHandler = (client) => {
   client.setReplyMode('on');
   client.name = null;
   client.switchProtocol(2);
-  client.authenticated = client.server.requirepass === undefined;
+  client.user = client.server.users.initialUser;
+  client.authenticated = client.user !== null;
   return simpleString('RESET');
 };
 

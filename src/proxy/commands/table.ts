@@ -109,6 +109,7 @@ const POLICIES: Record<string, PolicyEntry> = {
   'client|list': localCmd(local.clientList),
   'client|info': localCmd(local.clientInfo),
   'client|reply': localCmd(local.clientReply),
+  'acl|whoami': localCmd(local.aclWhoAmI, { detail: "the slotgate user the client is" }),
   'client|no-evict': localCmd(clientNoEvict, { detail: 'accepted, no effect (the nodes see only shared links)' }),
   'client|kill': { policy: 'admin', handler: clientKill, detail: "slotgate's own clients" },
   proxy: custom(proxy, 'slotgate admin', { arity: -2 }),
@@ -244,6 +245,8 @@ export interface CommandSpec extends KeyLayout {
   transaction: TransactionStep | null;
   pubsub: PubSubStep | null;
   nodeToo: boolean;
+  /** ACL categories from the cluster's COMMAND (`@read`...): what `+@read` in a user's rules selects. */
+  categories: readonly string[];
   /** -1, or the slot it routes by whatever its arguments (see PolicyEntry). */
   fixedSlot: number;
   inSubscription: 'local' | 'node' | null;
@@ -310,6 +313,7 @@ function toSpec(info: CommandInfo): CommandSpec {
     transaction: entry?.transaction ?? null,
     pubsub: entry?.pubsub ?? null,
     nodeToo: entry?.nodeToo ?? false,
+    categories: info.categories ?? [],
     inSubscription: entry?.inSubscription ?? null,
     fixedSlot: entry?.fixedSlot ?? -1,
     remembersScript: entry?.remembersScript ?? false,

@@ -140,6 +140,12 @@ export class Transaction implements PrivateOwner, ConnectionState {
     this.send(request, new ThenReply(request, () => this.finish()), true);
   }
 
+  /** A command refused before it reached the transaction (arity, NOPERM...): EXEC aborts, if inside MULTI. */
+  static flagRefused(session: Session): void {
+    const tx = session.transaction as Transaction;
+    if (tx.inMulti) tx.dirty = true;
+  }
+
   /** A command inside MULTI: queued on the node, or refused (then EXEC aborts). */
   static queue(session: Session, r: RawRequest): void {
     (session.transaction as Transaction).queue(r);

@@ -50,6 +50,7 @@ describe('loadConfig defaults', () => {
       seeds: ['redis:7000'],
       bind: '0.0.0.0',
       port: 7777,
+      users: [],
       connectionsPerNode: 1,
       privateLinksMax: 2000,
       privateLinksIdle: 2,
