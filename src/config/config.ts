@@ -15,6 +15,10 @@ export interface SlotgateConfig {
   requirepass?: string;
   /** Users clients can authenticate as (besides `default`, whose password is `requirepass`). */
   users: UserConfig[];
+  /** End-to-end microseconds from which a request is logged in slotgate's SLOWLOG (0: every request). */
+  slowlogLogSlowerThanUs: number;
+  /** Entries SLOWLOG keeps (0: none). */
+  slowlogMaxLen: number;
   /** Shared pipelined connections per master node. */
   connectionsPerNode: number;
   /** Most dedicated node connections lent to clients at once (transactions, blocking, pub/sub). */

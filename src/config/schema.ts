@@ -80,6 +80,22 @@ const TABLE = [
       'Users clients can AUTH as, in YAML or JSON: [{name, password | sha256, commands: "+@read -@dangerous", keys: "~cache:*"}] (best given as users-file)',
   },
   {
+    name: 'slowlog-log-slower-than',
+    field: 'slowlogLogSlowerThanUs',
+    type: 'number',
+    default: 10000,
+    runtime: true,
+    description: "Microseconds a request may take through slotgate (read to reply) before it goes to slotgate's SLOWLOG (0: every request)",
+  },
+  {
+    name: 'slowlog-max-len',
+    field: 'slowlogMaxLen',
+    type: 'number',
+    default: 128,
+    runtime: true,
+    description: 'Entries SLOWLOG keeps (0: none)',
+  },
+  {
     name: 'connections-per-node',
     field: 'connectionsPerNode',
     type: 'number',

@@ -1,3 +1,4 @@
+import type { SlowLog } from '../telemetry/slowlog.js';
 import type { AclUser, UserDirectory } from '../auth/users.js';
 import type { Protocol } from '../resp/encode.js';
 
@@ -52,6 +53,7 @@ export interface OptionView {
 
 /** Proxy-wide facts and controls local commands need. */
 export interface ServerContext {
+  readonly slowlog: SlowLog;
   /** The users clients can authenticate as (`default`: requirepass's). */
   readonly users: UserDirectory;
   /** Version of the Redis nodes behind slotgate (HELLO reports it). */

@@ -7,7 +7,7 @@ import { ClusterDownError, ClusterOps } from './fanout/cluster-ops.js';
 import { Gather } from './fanout/gather.js';
 import { merge, mergeOrderedArray } from './fanout/merge.js';
 import { encodeGroup, groupSize, hasWholeGroups, planSplit, writeGroup } from './fanout/split.js';
-import { Request } from './request.js';
+import { Request, UNTIMED } from './request.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -177,6 +177,7 @@ export class Dispatcher {
     const slot = findSlot(spec, buf, argc, args);
     if (slot === CROSS_SLOT) return session.enqueue(Request.answered(session, CROSSSLOT));
     const request = new Request(session, buf, start, end, slot);
+    request.startedAt = UNTIMED; // blocked time is not slowness (Redis' slow log leaves it out too)
     const call = new BlockedCall(this.privateLinks, session, request);
     session.channel = null;
     session.enqueueWhenHead(request, () => call.start(), true);

@@ -1,5 +1,9 @@
 import type { Protocol } from '../resp/encode.js';
 import type { PendingReply } from '../upstream/pending.js';
+import { readClock } from '../util/read-clock.js';
+
+/** A `startedAt` that keeps a request out of the slow log (its time is the node's to spend: BLPOP). */
+export const UNTIMED = Infinity;
 
 /** Where a request's reply goes: the client session, which writes replies in request order. */
 export interface ReplyTarget {
@@ -44,6 +48,10 @@ export class Request implements PendingReply {
   exclusive = false;
   /** Its reply is not written (CLIENT REPLY OFF or SKIP). */
   silent = false;
+  /** readClock time it was read at (UNTIMED: never in the slow log, e.g. a blocking command). */
+  startedAt: number;
+  /** host:port of the node it was last sent to (null: answered by slotgate or a fan-out). */
+  node: string | null = null;
   /**
    * The client's protocol when it was read: its reply must be in that one, also when it is sent
    * again (MOVED, TRYAGAIN, parked) after the client switched with a later HELLO.
@@ -59,6 +67,7 @@ export class Request implements PendingReply {
     readonly slot: number,
   ) {
     this.batch = client.batch;
+    this.startedAt = readClock.now;
     this.protocol = client.protocol;
   }
 
@@ -74,7 +83,8 @@ export class Request implements PendingReply {
     this.complete(reply, 0, reply.length);
   }
 
-  sentFrom(buf: Buffer, start: number, end: number): void {
+  sentFrom(buf: Buffer, start: number, end: number, via?: string): void {
+    if (via !== undefined) this.node = via;
     this.buf = buf;
     this.start = start;
     this.end = end;

@@ -18,6 +18,7 @@ import { Session } from './session.js';
 import { packageVersion } from '../version.js';
 import { PrivateLinkPool } from '../upstream/private-links.js';
 import { UserDirectory } from '../auth/users.js';
+import { SlowLog } from '../telemetry/slowlog.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -63,7 +64,9 @@ export class ProxyServer implements ServerContext {
       maxArgs: config.maxArgs,
       queryBufferLimit: config.clientQueryBufferLimit,
       maxPending: config.clientMaxPending,
+      slowMs: config.slowlogLogSlowerThanUs / 1000,
     };
+    this.slowlog = new SlowLog(config.slowlogMaxLen);
     this.users = new UserDirectory(config.users, config.requirepass);
     this.privateLinks = new PrivateLinkPool(
       this.routerOptions.link,
@@ -78,6 +81,8 @@ export class ProxyServer implements ServerContext {
 
   /** Built once from the config (users and requirepass are not changeable at run time). */
   readonly users: UserDirectory;
+  /** SLOWLOG GET/LEN/RESET: slotgate's own, end to end. */
+  readonly slowlog: SlowLog;
 
   get clientCount(): number {
     return this.sessions.size;
@@ -231,6 +236,8 @@ export class ProxyServer implements ServerContext {
     // Options read where they are used (cross-slot, admin-commands, max-clients) need nothing more.
     const config = this.config;
     this.limits.maxPending = config.clientMaxPending;
+    this.limits.slowMs = config.slowlogLogSlowerThanUs / 1000;
+    this.slowlog.setMaxLen(config.slowlogMaxLen);
     this.routerOptions.maxRedirects = config.maxRedirects;
     this.routerOptions.requestTimeoutMs = config.requestTimeoutMs;
     this.privateLinks.limits.max = config.privateLinksMax;

@@ -9,6 +9,7 @@ import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import type { ClientContext, ClientView, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import { Request, type ReplyTarget } from './request.js';
+import { readClock, tickReadClock } from '../util/read-clock.js';
 
 /** Client state held on dedicated node connections (a transaction, a subscription, a blocked call). */
 export interface ConnectionState {
@@ -32,6 +33,8 @@ export interface SessionLimits {
   queryBufferLimit: number;
   /** Requests in flight before slotgate stops reading from the client. */
   maxPending: number;
+  /** End-to-end milliseconds from which a request goes to the slow log. */
+  slowMs: number;
 }
 
 /**
@@ -104,6 +107,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       { transientInput: true },
     );
     const socket = takeOverAccepted(accepted, (chunk) => {
+      tickReadClock();
       this.batch++;
       if (!this.closing) this.scanner.feed(chunk);
     });
@@ -232,6 +236,13 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.barrier = request; // as in holdUntilAnswered, the socket keeps being read
   }
 
+  /** Puts a request that took slowlog-log-slower-than or more into the slow log (rare: off the hot path). */
+  private logSlow(request: Request): void {
+    const bytes = request.buf.subarray(request.start, request.end);
+    const us = (readClock.now - request.startedAt) * 1000;
+    this.server.slowlog.record(bytes, us, this.peerAddress, this.name ?? '', request.node as string);
+  }
+
   /** Starts the head request if it waited for the earlier ones (enqueueWhenHead). */
   private startHead(head: Request): void {
     const start = head.startWhenHead as () => void;
@@ -270,6 +281,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     let head = this.head;
     while (head !== null && head.replyBuf !== null) {
       if (head.replyEnd > head.replyStart && !head.silent) this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
+      if (readClock.now - head.startedAt >= this.limits.slowMs && head.node !== null) this.logSlow(head);
       this.outBatch = head.batch;
       head = head.next;
       this.inFlight--;

@@ -6,6 +6,7 @@ import { ReadSlabs } from '../util/read-slabs.js';
 import { socketFd, writeToSocket } from '../net/direct-write.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import { clock } from '../util/coarse-clock.js';
+import { tickReadClock } from '../util/read-clock.js';
 import { PendingQueue, type PendingReply } from './pending.js';
 import type { NodeCredentials } from './query-node.js';
 
@@ -71,11 +72,12 @@ export class NodeLink implements ReplySink, Flushable {
     readonly protocol: Protocol,
     private readonly events: LinkEvents,
     private readonly options: LinkOptions,
-  ) {}
-
-  get address(): string {
-    return `${this.host}:${this.port}`;
+  ) {
+    this.address = `${host}:${port}`;
   }
+
+  /** host:port, made once (every request sent names it, see PendingReply.sentFrom). */
+  readonly address: string;
 
   /** idle, connecting, ready or closed. */
   get status(): string {
@@ -131,7 +133,7 @@ export class NodeLink implements ReplySink, Flushable {
 
   private queued(entry: PendingReply, at: number, size: number): void {
     this.pending.push(entry, clock.now);
-    entry.sentFrom(this.out.buffer, at, at + size);
+    entry.sentFrom(this.out.buffer, at, at + size, this.address);
     this.unsent++;
     if (this.state === 'ready') scheduleFlush(this);
     else if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
@@ -197,6 +199,7 @@ export class NodeLink implements ReplySink, Flushable {
       onread: {
         buffer: () => slabs.next(),
         callback: (length: number) => {
+          tickReadClock();
           const chunk = slabs.took(length);
           if (this.socket === socket) this.scanner.feed(chunk);
           return true;

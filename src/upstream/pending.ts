@@ -6,9 +6,10 @@ export interface PendingReply {
   fail(reply: Buffer): void;
   /**
    * The link copied the request's bytes to its own buffer, where they stay valid: send them from
-   * there if the request must go again (the original may be a reused read buffer).
+   * there if the request must go again (the original may be a reused read buffer). `via` is the
+   * node's host:port (the slow log names it).
    */
-  sentFrom(buf: Buffer, start: number, end: number): void;
+  sentFrom(buf: Buffer, start: number, end: number, via?: string): void;
   /** True for client requests, which may be redirected or re-routed and sent again. */
   readonly retryable: boolean;
 }

@@ -5,6 +5,7 @@ import {
   OK,
   PONG,
   VerbatimReply,
+  arrayReply,
   bulkReply,
   encodeReply,
   errorReply,
@@ -144,6 +145,26 @@ export const clientSetInfo: LocalHandler = (client, args) => {
   if (attribute === 'lib-name') client.libName = value;
   else if (attribute === 'lib-ver') client.libVersion = value;
   else return errorReply(`ERR Unrecognized option '${args[2].toString()}'`);
+  return OK;
+};
+
+/** SLOWLOG GET [count]: newest first, Redis' six fields and the node that served the request. */
+export const slowlogGet: LocalHandler = (client, args) => {
+  let count = 10;
+  if (args.length > 2) {
+    const n = parseLongLong(args[2].toString());
+    if (n === null || n < -1) return errorReply('ERR count should be greater than or equal to -1');
+    count = n;
+  }
+  return arrayReply(
+    client.server.slowlog.newest(count).map((e) => [e.id, e.time, e.durationUs, e.args, e.clientAddress, e.clientName, e.node]),
+  );
+};
+
+export const slowlogLen: LocalHandler = (client) => integerReply(client.server.slowlog.length);
+
+export const slowlogReset: LocalHandler = (client) => {
+  client.server.slowlog.reset();
   return OK;
 };
 

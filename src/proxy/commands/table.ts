@@ -149,8 +149,10 @@ const POLICIES: Record<string, PolicyEntry> = {
   'pubsub|numpat': everyMaster('sum'),
   'pubsub|shardchannels': everyMaster('union'),
   'pubsub|shardnumsub': everyMaster('pairs-sum'),
-  'slowlog|get': everyMaster('concat'),
-  'slowlog|len': everyMaster('sum'),
+  // slotgate's own slow log: end-to-end times through slotgate, with the node that served each.
+  'slowlog|get': localCmd(local.slowlogGet),
+  'slowlog|len': localCmd(local.slowlogLen),
+  'slowlog|reset': localCmd(local.slowlogReset),
 
   // One node that owns every slot, at slotgate's address (cluster-aware clients).
   'cluster|info': localCmd(emulation.clusterInfo),
@@ -170,7 +172,6 @@ const POLICIES: Record<string, PolicyEntry> = {
   'config|set': admin('all-ok'),
   'config|resetstat': admin('all-ok'),
   'config|rewrite': admin('all-ok'),
-  'slowlog|reset': admin('all-ok'),
   'memory|purge': admin('all-ok'),
   'latency|reset': admin('sum'),
   'acl|setuser': admin('all-ok'),

@@ -55,8 +55,8 @@ export class ThenReply implements PendingReply {
     this.request.fail(reply);
   }
 
-  sentFrom(buf: Buffer, start: number, end: number): void {
-    this.request.sentFrom(buf, start, end);
+  sentFrom(buf: Buffer, start: number, end: number, via?: string): void {
+    this.request.sentFrom(buf, start, end, via);
   }
 }
 

@@ -51,6 +51,8 @@ describe('loadConfig defaults', () => {
       bind: '0.0.0.0',
       port: 7777,
       users: [],
+      slowlogLogSlowerThanUs: 10000,
+      slowlogMaxLen: 128,
       connectionsPerNode: 1,
       privateLinksMax: 2000,
       privateLinksIdle: 2,
