@@ -253,6 +253,10 @@ export class Router implements LinkEvents {
     return false;
   }
 
+  onLinkUp(link: NodeLink): void {
+    this.log.info({ node: link.address }, 'node link up');
+  }
+
   onLinkDown(link: NodeLink, reason: string, unsent: PendingReply[]): void {
     this.stats.linkDowns++;
     this.log.warn({ node: link.address, reason, requeued: unsent.length }, 'node link down');

@@ -24,6 +24,8 @@ export interface LinkEvents {
   onRedirect(link: NodeLink, entry: PendingReply, buf: Buffer, start: number, end: number): boolean;
   /** The connection was lost or never made; `unsent` requests were never written and can go elsewhere. */
   onLinkDown(link: NodeLink, reason: string, unsent: PendingReply[]): void;
+  /** The connection is back after a loss (for the log: node up). */
+  onLinkUp?(link: NodeLink): void;
 }
 
 type LinkState = 'idle' | 'connecting' | 'ready' | 'closed';
@@ -218,9 +220,11 @@ export class NodeLink implements ReplySink, Flushable {
       this.clearConnectTimer();
       this.state = 'ready';
       this.fd = socketFd(socket);
+      const recovered = this.failures > 0;
       this.failures = 0;
       this.writeHandshake(socket);
       this.flush();
+      if (recovered) this.events.onLinkUp?.(this);
     });
     socket.on('error', () => {
       /* 'close' follows and handles it */
