@@ -65,6 +65,9 @@ describe('loadConfig defaults', () => {
       maxClients: 10000,
       crossSlot: 'split',
       adminCommands: false,
+      tlsAuthClients: 'yes',
+      backendTls: false,
+      backendTlsVerifyHostname: 'yes',
     });
     expect(config.backendUser).toBeUndefined();
     expect(config.backendPassword).toBeUndefined();
