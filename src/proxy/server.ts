@@ -17,6 +17,9 @@ import { Router } from './router.js';
 import { Session } from './session.js';
 import { packageVersion } from '../version.js';
 import { PrivateLinkPool } from '../upstream/private-links.js';
+import { directTransport, streamTransport, type TransportOpener } from '../net/client-transport.js';
+import { TlsListener } from '../net/tls-listener.js';
+import { backendTlsFromConfig, type BackendTls } from '../net/backend-tls.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -29,6 +32,10 @@ export class ProxyServer implements ServerContext {
   readonly router: Router;
   private readonly dispatcher: Dispatcher;
   private readonly server: net.Server;
+  /** The `tls-port` listener, null without one. */
+  private readonly tlsListener: TlsListener | null;
+  /** TLS towards the nodes (every link and query), null for plain TCP. */
+  private readonly backendTls: BackendTls | null;
   private readonly sessions = new Set<Session>();
   private readonly source: TopologySource;
   private nextClientId = 1;
@@ -48,13 +55,14 @@ export class ProxyServer implements ServerContext {
     private readonly log: Logger,
   ) {
     const credentials = { user: config.backendUser, password: config.backendPassword };
-    this.source = new TopologySource(config.seeds, credentials, config.connectTimeoutMs);
+    this.backendTls = backendTlsFromConfig(config);
+    this.source = new TopologySource(config.seeds, credentials, config.connectTimeoutMs, this.backendTls);
     this.routerOptions = {
       connectionsPerNode: config.connectionsPerNode,
       requestTimeoutMs: config.requestTimeoutMs,
       refreshIntervalMs: config.refreshIntervalMs,
       maxRedirects: config.maxRedirects,
-      link: { connectTimeoutMs: config.connectTimeoutMs, credentials },
+      link: { connectTimeoutMs: config.connectTimeoutMs, credentials, tls: this.backendTls },
     };
     this.router = new Router(this.source, this.routerOptions, log);
     this.limits = {
@@ -70,7 +78,10 @@ export class ProxyServer implements ServerContext {
     );
     this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router, config, { router: this.router, pool: this.privateLinks });
     // Sessions take accepted connections over before reading from them (see takeOverAccepted).
-    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, directTransport(socket)));
+    // TLS connections cannot take the fd fast path: their sessions read and write the stream.
+    this.tlsListener =
+      config.tlsPort === undefined ? null : new TlsListener(config, (socket) => this.accept(socket, streamTransport(socket)), log);
   }
 
   get requirepass(): string | undefined {
@@ -87,6 +98,32 @@ export class ProxyServer implements ServerContext {
     return typeof address === 'object' && address !== null ? address.port : this.config.port;
   }
 
+  /** The TLS port actually listened on, undefined without `tls-port`. */
+  get tlsPort(): number | undefined {
+    return this.tlsListener?.port;
+  }
+
+  /**
+   * SIGHUP: re-reads the certificate files for new connections (clients and nodes); open
+   * connections keep theirs. Files that cannot be loaded leave the ones in use in place.
+   */
+  reloadTls(): void {
+    const parts = [
+      { side: 'client', target: this.tlsListener },
+      { side: 'backend', target: this.backendTls },
+    ];
+    for (const { side, target } of parts) {
+      if (target === null) continue;
+      try {
+        target.reload();
+        this.log.info({ side, files: target.files }, 'TLS certificates reloaded');
+      } catch (error) {
+        this.log.error({ side, files: target.files, err: (error as Error).message }, 'TLS certificates not reloaded; keeping the loaded ones');
+      }
+    }
+    if (this.tlsListener === null && this.backendTls === null) this.log.info('no TLS configured: nothing to reload');
+  }
+
   /** Listens, then learns the topology; serves even while no node answers (requests wait or time out). */
   async start(): Promise<void> {
     this.releaseClock = useClock();
@@ -97,7 +134,8 @@ export class ProxyServer implements ServerContext {
         resolve();
       });
     });
-    this.log.info({ bind: this.config.bind, port: this.port, seeds: this.config.seeds }, 'listening');
+    await this.tlsListener?.listen(this.config.tlsPort ?? 0, this.config.bind);
+    this.log.info({ bind: this.config.bind, port: this.port, tlsPort: this.tlsPort, seeds: this.config.seeds }, 'listening');
     await this.router.start();
     // Idle dedicated links follow the masters (checked at each refresh interval).
     this.privateLinks.warm(this.router.masterNodes());
@@ -122,7 +160,7 @@ export class ProxyServer implements ServerContext {
     }
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, openTransport: TransportOpener): void {
     this.totalConnections++;
     if (this.sessions.size >= this.config.maxClients) {
       this.rejectedConnections++;
@@ -133,7 +171,7 @@ export class ProxyServer implements ServerContext {
     }
     let session: Session;
     try {
-      session = this.newSession(socket);
+      session = this.newSession(openTransport);
     } catch (error) {
       // The connection went away before slotgate could take it over: nothing to serve.
       this.log.debug({ err: (error as Error).message }, 'dropped a connection at accept');
@@ -142,10 +180,10 @@ export class ProxyServer implements ServerContext {
     this.sessions.add(session);
   }
 
-  private newSession(socket: net.Socket): Session {
+  private newSession(openTransport: TransportOpener): Session {
     return new Session(
       this.nextClientId++,
-      socket,
+      openTransport,
       this,
       this.dispatcher,
       this.limits,
@@ -260,7 +298,10 @@ export class ProxyServer implements ServerContext {
 
   /** Stops listening, closes clients and node links. */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all([
+      new Promise<void>((resolve) => this.server.close(() => resolve())),
+      this.tlsListener?.close(),
+    ]);
     for (const session of this.sessions) session.destroy();
     if (this.warmTimer !== null) clearInterval(this.warmTimer);
     this.privateLinks.close();
