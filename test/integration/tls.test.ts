@@ -177,6 +177,27 @@ describe('TLS to the nodes and on the client port', () => {
     expect((await pingOverTls(none.tlsPort!, clientTls(null))).reply).toBe('+PONG\r\n');
   });
 
+  it('checks the nodes\' certificates against backend-tls-servername, unless backend-tls-verify-hostname is no', async () => {
+    const named = async (servername: string, verify: 'yes' | 'no'): Promise<string | null> => {
+      const p = await startTestProxy(cluster.seeds, {
+        ...backendConfig(clientCert),
+        backendTlsServername: servername,
+        backendTlsVerifyHostname: verify,
+        requestTimeoutMs: 1000,
+      });
+      cleanup(() => p.close());
+      const client = proxyClient(p);
+      client.on('error', () => {});
+      cleanup(() => client.disconnect());
+      return client.get('tls:a').catch((e: Error) => e.message);
+    };
+    expect(await tlsClient(proxy.tlsPort!).set('tls:a', 'v-tls:a')).toBe('OK');
+    // The nodes' certificate names 127.0.0.1 and localhost.
+    expect(await named('localhost', 'yes')).toBe('v-tls:a');
+    expect(await named('redis.example', 'yes')).toMatch(/CLUSTERDOWN/);
+    expect(await named('redis.example', 'no')).toBe('v-tls:a');
+  });
+
   it('fails requests with a clear error when the nodes refuse slotgate (no client certificate)', async () => {
     const refused = await startTestProxy(cluster.seeds, {
       backendTls: true,
