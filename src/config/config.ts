@@ -46,6 +46,10 @@ export interface SlotgateConfig {
   announcePort?: number;
   /** TLS listener port, in addition to `port` (0 = any free port); unset: no TLS listener. */
   tlsPort?: number;
+  /** No plain listener: clients connect on `tls-port` only. */
+  tlsOnly: boolean;
+  /** TLS versions the listener accepts, Redis' syntax: `TLSv1.2 TLSv1.3`. */
+  tlsProtocols: string;
   /** PEM files of the TLS listener: its certificate (chain), key, and the CA that signs client certificates. */
   tlsCertFile?: string;
   tlsKeyFile?: string;

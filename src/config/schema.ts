@@ -1,5 +1,6 @@
 import type { SlotgateConfig } from './config.js';
 import { checkSeed } from './seed.js';
+import { checkTlsProtocols } from './tls-check.js';
 
 /**
  * The one table of slotgate's options. CLI flags (yargs), SLOTGATE_* env vars, YAML file keys,
@@ -196,6 +197,15 @@ const TABLE = [
     min: 0,
     max: 65535,
     description: 'TLS listener port, in addition to port (0 = any free port); needs tls-cert-file and tls-key-file',
+  },
+  { name: 'tls-only', field: 'tlsOnly', type: 'boolean', default: false, description: 'Serve clients on tls-port only, without the plain port' },
+  {
+    name: 'tls-protocols',
+    field: 'tlsProtocols',
+    type: 'string',
+    default: 'TLSv1.2 TLSv1.3',
+    description: 'TLS versions the TLS port accepts, space-separated (as Redis): TLSv1.2, TLSv1.3',
+    check: checkTlsProtocols,
   },
   { name: 'tls-cert-file', field: 'tlsCertFile', type: 'string', description: 'PEM certificate (chain) of the TLS listener; re-read on SIGHUP' },
   { name: 'tls-key-file', field: 'tlsKeyFile', type: 'string', description: 'PEM private key of the TLS listener; re-read on SIGHUP' },

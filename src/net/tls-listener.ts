@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { SlotgateConfig } from '../config/config.js';
+import { tlsVersionRange } from '../config/tls-check.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /**
@@ -51,16 +52,6 @@ export class TlsListener {
     this.server.setSecureContext(this.contextOptions());
   }
 
-  listen(port: number, host: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-  }
-
   get port(): number {
     const address = this.server.address();
     return typeof address === 'object' && address !== null ? address.port : (this.config.tlsPort ?? 0);
@@ -73,7 +64,12 @@ export class TlsListener {
   private contextOptions(): tls.SecureContextOptions {
     const c = this.config;
     // tls-check.ts made sure both are set whenever tls-port is.
-    const options: tls.SecureContextOptions = { cert: fs.readFileSync(c.tlsCertFile ?? ''), key: fs.readFileSync(c.tlsKeyFile ?? '') };
+    // The versions belong to the context: a reload must give them again.
+    const options: tls.SecureContextOptions = {
+      cert: fs.readFileSync(c.tlsCertFile ?? ''),
+      key: fs.readFileSync(c.tlsKeyFile ?? ''),
+      ...tlsVersionRange(c.tlsProtocols),
+    };
     if (c.tlsCaCertFile !== undefined) options.ca = fs.readFileSync(c.tlsCaCertFile);
     return options;
   }

@@ -19,6 +19,7 @@ import { packageVersion } from '../version.js';
 import { PrivateLinkPool } from '../upstream/private-links.js';
 import { directTransport, streamTransport, type TransportOpener } from '../net/client-transport.js';
 import { TlsListener } from '../net/tls-listener.js';
+import { listenOn } from '../net/listen.js';
 import { backendTlsFromConfig, type BackendTls } from '../net/backend-tls.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
@@ -92,8 +93,9 @@ export class ProxyServer implements ServerContext {
     return this.sessions.size;
   }
 
-  /** The port actually listened on (when configured as 0). */
+  /** The port actually listened on (when configured as 0); with `tls-only`, the TLS port. */
   get port(): number {
+    if (this.config.tlsOnly) return this.tlsPort ?? 0;
     const address = this.server.address();
     return typeof address === 'object' && address !== null ? address.port : this.config.port;
   }
@@ -127,14 +129,8 @@ export class ProxyServer implements ServerContext {
   /** Listens, then learns the topology; serves even while no node answers (requests wait or time out). */
   async start(): Promise<void> {
     this.releaseClock = useClock();
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.port, this.config.bind, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    await this.tlsListener?.listen(this.config.tlsPort ?? 0, this.config.bind);
+    if (!this.config.tlsOnly) await listenOn(this.server, this.config.port, this.config.bind);
+    if (this.tlsListener !== null) await listenOn(this.tlsListener.server, this.config.tlsPort ?? 0, this.config.bind);
     this.log.info({ bind: this.config.bind, port: this.port, tlsPort: this.tlsPort, seeds: this.config.seeds }, 'listening');
     await this.router.start();
     // Idle dedicated links follow the masters (checked at each refresh interval).
@@ -299,6 +295,7 @@ export class ProxyServer implements ServerContext {
   /** Stops listening, closes clients and node links. */
   async close(): Promise<void> {
     const closed = Promise.all([
+      // Called (with an error) also when it never listened (tls-only).
       new Promise<void>((resolve) => this.server.close(() => resolve())),
       this.tlsListener?.close(),
     ]);

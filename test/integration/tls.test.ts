@@ -177,6 +177,25 @@ describe('TLS to the nodes and on the client port', () => {
     expect((await pingOverTls(none.tlsPort!, clientTls(null))).reply).toBe('+PONG\r\n');
   });
 
+  it('with tls-only listens on the TLS port alone; tls-protocols bounds the TLS versions', async () => {
+    const only = await startTestProxy(cluster.seeds, { ...tlsConfig(proxyCert), tlsOnly: true, tlsProtocols: 'TLSv1.3', ...backendConfig(clientCert) });
+    cleanup(() => only.close());
+    expect(only.port).toBe(only.tlsPort);
+    const client = tlsClient(only.tlsPort!);
+    expect(await client.set('tls:b', 'only')).toBe('OK');
+    expect(String(await client.call('PROXY', 'INFO'))).toContain(`tcp_port:${only.tlsPort}`);
+    const old = await pingOverTls(only.tlsPort!, { ...clientTls(clientCert), maxVersion: 'TLSv1.2' });
+    expect(old).toMatchObject({ reply: '', closed: true });
+    expect(old.error).toMatch(/VERSION|PROTOCOL/);
+    // TLS 1.2 alone: a client offering 1.2 and 1.3 gets 1.2.
+    const twelve = await startTestProxy(cluster.seeds, { ...tlsConfig(proxyCert), tlsProtocols: 'TLSv1.2', ...backendConfig(clientCert) });
+    cleanup(() => twelve.close());
+    const socket = tls.connect({ host: '127.0.0.1', port: twelve.tlsPort!, ...clientTls(clientCert) });
+    cleanup(() => socket.destroy());
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    expect(socket.getProtocol()).toBe('TLSv1.2');
+  });
+
   it('checks the nodes\' certificates against backend-tls-servername, unless backend-tls-verify-hostname is no', async () => {
     const named = async (servername: string, verify: 'yes' | 'no'): Promise<string | null> => {
       const p = await startTestProxy(cluster.seeds, {
