@@ -219,11 +219,13 @@ export class NodeLink implements ReplySink, Flushable {
       this.writeHandshake(socket);
       this.flush();
     });
-    socket.on('error', () => {
-      /* 'close' follows and handles it */
+    // 'close' follows an error; the error says why (a refused TLS certificate, a reset).
+    let failure = 'connection closed';
+    socket.on('error', (error) => {
+      failure = error.message;
     });
     socket.on('close', () => {
-      if (this.socket === socket) this.onDown('connection closed');
+      if (this.socket === socket) this.onDown(failure);
     });
   }
 

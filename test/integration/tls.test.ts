@@ -213,6 +213,7 @@ describe('TLS to the nodes and on the client port', () => {
     expect(await tlsClient(proxy.tlsPort!).set('tls:a', 'v-tls:a')).toBe('OK');
     // The nodes' certificate names 127.0.0.1 and localhost.
     expect(await named('localhost', 'yes')).toBe('v-tls:a');
+    // Refused at the handshake: no node gives the topology (only the name differs from the next).
     expect(await named('redis.example', 'yes')).toMatch(/CLUSTERDOWN/);
     expect(await named('redis.example', 'no')).toBe('v-tls:a');
   });
@@ -228,7 +229,7 @@ describe('TLS to the nodes and on the client port', () => {
     const client = proxyClient(refused);
     client.on('error', () => {});
     cleanup(() => client.disconnect());
-    await expect(client.get('tls:a')).rejects.toThrow(/CLUSTERDOWN|slotgate/);
+    await expect(client.get('tls:a')).rejects.toThrow(/CLUSTERDOWN/);
   });
 });
 
@@ -257,7 +258,7 @@ describe('certificate reload', () => {
     reloading.reloadTls();
     expect(await resp2.get('reload:a')).toBe('1');
     expect(await resp3.get('reload:a')).toBe('1');
-    await expect(resp2.blpop('reload:list', 0.2)).rejects.toThrow(/slotgate/);
+    await expect(resp2.blpop('reload:list', 0.2)).rejects.toThrow(/slotgate: connection to 127\.0\.0\.1:\d+ lost \(.*(alert|certificate)/);
 
     await installCert(clientCert, files);
     reloading.reloadTls();
