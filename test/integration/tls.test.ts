@@ -7,6 +7,8 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
+import { encodeCommand } from '../../src/resp/encode.js';
+import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import type { LocalCluster } from '../../src/tools/local-cluster.js';
 import type { SlotgateConfig } from '../../src/config/config.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
@@ -151,6 +153,43 @@ describe('TLS to the nodes and on the client port', () => {
     // The cluster's own COMMAND was read over TLS too (a query connection of its own).
     expect(String(await plain.call('PROXY', 'INFO'))).toContain('command_table:cluster');
     expect(await proxyCounter(plain, 'covered_slots')).toBe(16384);
+  });
+
+  it('holds back a TLS client that does not read its replies, then answers everything in order', async () => {
+    const maxPending = 100;
+    const bounded = await startTestProxy(cluster.seeds, { ...tlsConfig(proxyCert), ...backendConfig(clientCert), clientMaxPending: maxPending });
+    cleanup(() => bounded.close());
+    const observer = tlsClient(bounded.tlsPort!);
+    const value = 'x'.repeat(16 * 1024);
+    const keys = SPREAD_KEYS.map((k) => `${k}:big`);
+    for (const k of keys) await observer.set(k, `${k}:${value}`);
+    const count = 2000; // 32 MB of replies: far more than socket buffers hold
+
+    const socket = tls.connect({ host: '127.0.0.1', port: bounded.tlsPort!, ...clientTls(clientCert) });
+    cleanup(() => socket.destroy());
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    socket.pause(); // read nothing for now
+    socket.write(Buffer.concat(Array.from({ length: count }, (_, i) => encodeCommand(['GET', keys[i % keys.length]!]))));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await proxyCounter(observer, 'pending_requests')).toBeLessThanOrEqual(maxPending);
+    expect(await proxyCounter(observer, 'client_query_bytes')).toBeGreaterThan(0);
+    expect(await proxyCounter(observer, 'client_output_bytes')).toBeLessThan(2 * maxPending * 17 * 1024);
+    expect(await observer.get(keys[0]!)).toBe(`${keys[0]}:${value}`);
+
+    const replies: string[] = [];
+    const scanner = new ReplyScanner({
+      onReply: (buf, start, end) => replies.push(buf.toString('latin1', start, end)),
+      onReplyProtocolError: (message) => replies.push(`broken: ${message}`),
+    });
+    socket.on('data', (d: Buffer) => scanner.feed(d));
+    socket.resume();
+    await eventually(() => replies.length >= count, 30_000);
+    const expected = (i: number): string => {
+      const k = keys[i % keys.length]!;
+      return `$${k.length + 1 + value.length}\r\n${k}:${value}\r\n`;
+    };
+    expect(replies.length).toBe(count);
+    expect(replies.findIndex((r, i) => r !== expected(i))).toBe(-1);
   });
 
   it('refuses a client without a certificate, one whose certificate another CA signed, and is refused by a client trusting another CA', async () => {
