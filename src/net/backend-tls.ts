@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { SlotgateConfig } from '../config/config.js';
+import { readCaFile } from './pem-files.js';
 
 /** Node's `onread` option: reads land in a buffer the caller provides, without 'data' events. */
 export type OnRead = NonNullable<net.NetConnectOpts['onread']>;
@@ -42,7 +43,7 @@ export class BackendTls {
     const c = this.config;
     return tls.createSecureContext({
       // Without a CA file: the system's trusted CAs, as any TLS client.
-      ...(c.backendTlsCaCertFile !== undefined ? { ca: fs.readFileSync(c.backendTlsCaCertFile) } : {}),
+      ...(c.backendTlsCaCertFile !== undefined ? { ca: readCaFile(c.backendTlsCaCertFile) } : {}),
       ...(c.backendTlsCertFile !== undefined ? { cert: fs.readFileSync(c.backendTlsCertFile) } : {}),
       ...(c.backendTlsKeyFile !== undefined ? { key: fs.readFileSync(c.backendTlsKeyFile) } : {}),
     });

@@ -3,6 +3,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { SlotgateConfig } from '../config/config.js';
 import { tlsVersionRange } from '../config/tls-check.js';
+import { readCaFile } from './pem-files.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /**
@@ -70,7 +71,7 @@ export class TlsListener {
       key: fs.readFileSync(c.tlsKeyFile ?? ''),
       ...tlsVersionRange(c.tlsProtocols),
     };
-    if (c.tlsCaCertFile !== undefined) options.ca = fs.readFileSync(c.tlsCaCertFile);
+    if (c.tlsCaCertFile !== undefined) options.ca = readCaFile(c.tlsCaCertFile);
     return options;
   }
 }

@@ -329,6 +329,11 @@ describe('certificate reload', () => {
     expect(after.serial).toBe('42');
     expect(after.fingerprint).not.toBe(before.fingerprint);
     expect(await old.get('hup:a')).toBe('before');
+    // A key that is not PEM: the reload is refused (logged), the loaded certificate still served.
+    await fsp.writeFile(files.keyFile, 'not a key\n');
+    slotgate.child.kill('SIGHUP');
+    await eventually(() => slotgate.log().includes('TLS certificates not reloaded'), 5000);
+    expect((await pingOverTls(slotgate.tlsPort, clientTls(clientCert))).serial).toBe('42');
     expect(slotgate.child.exitCode).toBeNull(); // SIGHUP no longer ends the process
     // The log names the files, never their contents.
     expect(slotgate.log()).not.toContain('PRIVATE KEY');
