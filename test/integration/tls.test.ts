@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { slotOf } from '../../src/cluster/key-slot.js';
 import { encodeCommand } from '../../src/resp/encode.js';
-import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import type { LocalCluster } from '../../src/tools/local-cluster.js';
 import type { SlotgateConfig } from '../../src/config/config.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
@@ -17,6 +16,7 @@ import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
 import { runRedisCli } from '../helpers/redis-cli.js';
 import { eventually } from '../helpers/eventually.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { collectReplies } from '../helpers/collect-replies.js';
 import { TestCa, type CertFiles } from '../helpers/tls-certs.js';
 
 // A cluster whose nodes speak only TLS (plain ports closed, TLS on the bus and replication, client
@@ -176,14 +176,7 @@ describe('TLS to the nodes and on the client port', () => {
     expect(await proxyCounter(observer, 'client_output_bytes')).toBeLessThan(2 * maxPending * 17 * 1024);
     expect(await observer.get(keys[0]!)).toBe(`${keys[0]}:${value}`);
 
-    const replies: string[] = [];
-    const scanner = new ReplyScanner({
-      onReply: (buf, start, end) => replies.push(buf.toString('latin1', start, end)),
-      onReplyProtocolError: (message) => replies.push(`broken: ${message}`),
-    });
-    socket.on('data', (d: Buffer) => scanner.feed(d));
-    socket.resume();
-    await eventually(() => replies.length >= count, 30_000);
+    const replies = await collectReplies(socket, count, 30_000);
     const expected = (i: number): string => {
       const k = keys[i % keys.length]!;
       return `$${k.length + 1 + value.length}\r\n${k}:${value}\r\n`;
