@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { SlotgateConfig } from '../config/config.js';
+import type { ReloadableTls } from './tls-reload.js';
 import { readCaFile } from './pem-files.js';
 
 /** Node's `onread` option: reads land in a buffer the caller provides, without 'data' events. */
@@ -21,7 +22,7 @@ export interface NodeConnection {
  * client certificate, the name to expect. `reload` re-reads the files (SIGHUP); connections made
  * after it use the new ones, open connections keep theirs.
  */
-export class BackendTls {
+export class BackendTls implements ReloadableTls {
   private context: tls.SecureContext;
 
   constructor(private readonly config: SlotgateConfig) {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { SlotgateConfig } from '../config/config.js';
+import type { ReloadableTls } from './tls-reload.js';
 import { tlsVersionRange } from '../config/tls-check.js';
 import { readCaFile } from './pem-files.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -11,7 +12,7 @@ import type { Logger } from '../telemetry/logger.js';
  * (`tls-auth-clients`) and certificate reloads happen here; `onSecure` gets each connection
  * once it is authorised.
  */
-export class TlsListener {
+export class TlsListener implements ReloadableTls {
   readonly server: tls.Server;
 
   constructor(

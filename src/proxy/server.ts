@@ -20,6 +20,7 @@ import { PrivateLinkPool } from '../upstream/private-links.js';
 import { directTransport, streamTransport, type TransportOpener } from '../net/client-transport.js';
 import { TlsListener } from '../net/tls-listener.js';
 import { listenOn } from '../net/listen.js';
+import { reloadTlsFiles } from '../net/tls-reload.js';
 import { backendTlsFromConfig, type BackendTls } from '../net/backend-tls.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
@@ -110,20 +111,7 @@ export class ProxyServer implements ServerContext {
    * connections keep theirs. Files that cannot be loaded leave the ones in use in place.
    */
   reloadTls(): void {
-    const parts = [
-      { side: 'client', target: this.tlsListener },
-      { side: 'backend', target: this.backendTls },
-    ];
-    for (const { side, target } of parts) {
-      if (target === null) continue;
-      try {
-        target.reload();
-        this.log.info({ side, files: target.files }, 'TLS certificates reloaded');
-      } catch (error) {
-        this.log.error({ side, files: target.files, err: (error as Error).message }, 'TLS certificates not reloaded; keeping the loaded ones');
-      }
-    }
-    if (this.tlsListener === null && this.backendTls === null) this.log.info('no TLS configured: nothing to reload');
+    reloadTlsFiles({ client: this.tlsListener, backend: this.backendTls }, this.log);
   }
 
   /** Listens, then learns the topology; serves even while no node answers (requests wait or time out). */
