@@ -32,3 +32,5 @@ const stop = (signal: string): void => {
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+// Certificate rotation: new connections get the re-read files, open ones keep theirs.
+process.on('SIGHUP', () => proxy.reloadTls());

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { queryNode, NodeReplyError, type NodeCredentials } from '../upstream/query-node.js';
+import { queryNode, NodeReplyError, type NodeCredentials, type QueryOptions } from '../upstream/query-node.js';
+import type { BackendTls } from '../net/backend-tls.js';
 import { parseSeed } from '../config/seed.js';
 import { parseClusterShards, parseClusterSlots, type NodeAddress, type TopologyView } from './topology.js';
 
@@ -24,7 +25,13 @@ export class TopologySource {
     private readonly seeds: string[],
     private readonly credentials: NodeCredentials,
     private readonly timeoutMs: number,
+    /** TLS towards the nodes, null for plain TCP. */
+    private readonly tls: BackendTls | null = null,
   ) {}
+
+  private get queryOptions(): QueryOptions {
+    return { ...this.credentials, timeoutMs: this.timeoutMs, tls: this.tls };
+  }
 
   async fetch(known: NodeAddress[]): Promise<FetchedTopology> {
     const errors: string[] = [];
@@ -47,7 +54,7 @@ export class TopologySource {
     const errors: string[] = [];
     for (const candidate of [...known, ...(await this.resolveSeeds(errors))]) {
       try {
-        return await queryNode(candidate.host, candidate.port, commands, { ...this.credentials, timeoutMs: this.timeoutMs });
+        return await queryNode(candidate.host, candidate.port, commands, this.queryOptions);
       } catch (error) {
         errors.push(`${formatHostPort(candidate)}: ${(error as Error).message}`);
       }
@@ -56,7 +63,7 @@ export class TopologySource {
   }
 
   private async ask(node: NodeAddress): Promise<TopologyView> {
-    const options = { ...this.credentials, timeoutMs: this.timeoutMs };
+    const options = this.queryOptions;
     const [shards] = await queryNode(node.host, node.port, [['CLUSTER', 'SHARDS']], options);
     let view: TopologyView;
     if (shards instanceof NodeReplyError) {

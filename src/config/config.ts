@@ -52,4 +52,26 @@ export interface SlotgateConfig {
   /** Address slotgate reports to cluster-aware clients (CLUSTER SLOTS/SHARDS/NODES); default: the address the client connected to. */
   announceHost?: string;
   announcePort?: number;
+  /** TLS listener port, in addition to `port` (0 = any free port); unset: no TLS listener. */
+  tlsPort?: number;
+  /** No plain listener: clients connect on `tls-port` only. */
+  tlsOnly: boolean;
+  /** TLS versions the listener accepts, Redis' syntax: `TLSv1.2 TLSv1.3`. */
+  tlsProtocols: string;
+  /** PEM files of the TLS listener: its certificate (chain), key, and the CA that signs client certificates. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsCaCertFile?: string;
+  /** Client certificates on the TLS port: `yes` required, `optional` checked when given, `no` not asked for (Redis' tls-auth-clients). */
+  tlsAuthClients: 'no' | 'optional' | 'yes';
+  /** TLS on every connection to the nodes. */
+  backendTls: boolean;
+  /** PEM files towards the nodes: the CA their certificates are checked against, and slotgate's client certificate and key. */
+  backendTlsCaCertFile?: string;
+  backendTlsCertFile?: string;
+  backendTlsKeyFile?: string;
+  /** SNI name sent to the nodes and the name their certificates must carry (default: the node's host). */
+  backendTlsServername?: string;
+  /** Check that a node's certificate names the host (or `backend-tls-servername`); the chain is always checked. */
+  backendTlsVerifyHostname: 'yes' | 'no';
 }

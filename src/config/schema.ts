@@ -1,6 +1,7 @@
 import type { SlotgateConfig } from './config.js';
 import { checkSeed } from './seed.js';
 import type { UserConfig } from '../auth/users.js';
+import { checkTlsProtocols } from './tls-check.js';
 
 /**
  * The one table of slotgate's options. CLI flags (yargs), SLOTGATE_* env vars, YAML file keys,
@@ -214,6 +215,67 @@ const TABLE = [
     min: 1,
     max: 65535,
     description: 'Port slotgate gives cluster-aware clients (e.g. the NodePort; default: the port they connected to)',
+  },
+  {
+    name: 'tls-port',
+    field: 'tlsPort',
+    type: 'number',
+    min: 0,
+    max: 65535,
+    description: 'TLS listener port, in addition to port (0 = any free port); needs tls-cert-file and tls-key-file',
+  },
+  { name: 'tls-only', field: 'tlsOnly', type: 'boolean', default: false, description: 'Serve clients on tls-port only, without the plain port' },
+  {
+    name: 'tls-protocols',
+    field: 'tlsProtocols',
+    type: 'string',
+    default: 'TLSv1.2 TLSv1.3',
+    description: 'TLS versions the TLS port accepts, space-separated (as Redis): TLSv1.2, TLSv1.3',
+    check: checkTlsProtocols,
+  },
+  { name: 'tls-cert-file', field: 'tlsCertFile', type: 'string', description: 'PEM certificate (chain) of the TLS listener; re-read on SIGHUP' },
+  { name: 'tls-key-file', field: 'tlsKeyFile', type: 'string', description: 'PEM private key of the TLS listener; re-read on SIGHUP' },
+  {
+    name: 'tls-ca-cert-file',
+    field: 'tlsCaCertFile',
+    type: 'string',
+    description: 'PEM CA certificates client certificates are checked against; re-read on SIGHUP',
+  },
+  {
+    name: 'tls-auth-clients',
+    field: 'tlsAuthClients',
+    type: 'string',
+    default: 'yes',
+    choices: ['no', 'optional', 'yes'],
+    description: 'Client certificates on the TLS port: required, checked when given, or not asked for (as Redis)',
+  },
+  { name: 'backend-tls', field: 'backendTls', type: 'boolean', default: false, description: 'Use TLS on every connection to the nodes' },
+  {
+    name: 'backend-tls-ca-cert-file',
+    field: 'backendTlsCaCertFile',
+    type: 'string',
+    description: "PEM CA certificates the nodes' certificates are checked against (default: the system's); re-read on SIGHUP",
+  },
+  {
+    name: 'backend-tls-cert-file',
+    field: 'backendTlsCertFile',
+    type: 'string',
+    description: 'PEM client certificate slotgate shows the nodes; re-read on SIGHUP',
+  },
+  { name: 'backend-tls-key-file', field: 'backendTlsKeyFile', type: 'string', description: 'PEM key of backend-tls-cert-file; re-read on SIGHUP' },
+  {
+    name: 'backend-tls-servername',
+    field: 'backendTlsServername',
+    type: 'string',
+    description: "SNI name sent to the nodes, and the name their certificates must carry (default: each node's host)",
+  },
+  {
+    name: 'backend-tls-verify-hostname',
+    field: 'backendTlsVerifyHostname',
+    type: 'string',
+    default: 'yes',
+    choices: ['yes', 'no'],
+    description: "Check that a node's certificate names its host (or backend-tls-servername); the CA chain is always checked",
   },
 ] as const satisfies readonly OptionSpec[];
 

@@ -19,6 +19,11 @@ import { packageVersion } from '../version.js';
 import { PrivateLinkPool } from '../upstream/private-links.js';
 import { UserDirectory } from '../auth/users.js';
 import { SlowLog } from '../telemetry/slowlog.js';
+import { directTransport, streamTransport, type TransportOpener } from '../net/client-transport.js';
+import { TlsListener } from '../net/tls-listener.js';
+import { listenOn } from '../net/listen.js';
+import { reloadTlsFiles } from '../net/tls-reload.js';
+import { backendTlsFromConfig, type BackendTls } from '../net/backend-tls.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -31,6 +36,10 @@ export class ProxyServer implements ServerContext {
   readonly router: Router;
   private readonly dispatcher: Dispatcher;
   private readonly server: net.Server;
+  /** The `tls-port` listener, null without one. */
+  private readonly tlsListener: TlsListener | null;
+  /** TLS towards the nodes (every link and query), null for plain TCP. */
+  private readonly backendTls: BackendTls | null;
   private readonly sessions = new Set<Session>();
   private readonly source: TopologySource;
   private nextClientId = 1;
@@ -50,13 +59,14 @@ export class ProxyServer implements ServerContext {
     private readonly log: Logger,
   ) {
     const credentials = { user: config.backendUser, password: config.backendPassword };
-    this.source = new TopologySource(config.seeds, credentials, config.connectTimeoutMs);
+    this.backendTls = backendTlsFromConfig(config);
+    this.source = new TopologySource(config.seeds, credentials, config.connectTimeoutMs, this.backendTls);
     this.routerOptions = {
       connectionsPerNode: config.connectionsPerNode,
       requestTimeoutMs: config.requestTimeoutMs,
       refreshIntervalMs: config.refreshIntervalMs,
       maxRedirects: config.maxRedirects,
-      link: { connectTimeoutMs: config.connectTimeoutMs, credentials },
+      link: { connectTimeoutMs: config.connectTimeoutMs, credentials, tls: this.backendTls },
     };
     this.router = new Router(this.source, this.routerOptions, log);
     this.limits = {
@@ -76,7 +86,10 @@ export class ProxyServer implements ServerContext {
     this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router, config, { router: this.router, pool: this.privateLinks });
     this.dispatcher.traceTo(log);
     // Sessions take accepted connections over before reading from them (see takeOverAccepted).
-    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, directTransport(socket)));
+    // TLS connections cannot take the fd fast path: their sessions read and write the stream.
+    this.tlsListener =
+      config.tlsPort === undefined ? null : new TlsListener(config, (socket) => this.accept(socket, streamTransport(socket)), log);
   }
 
   /** Built once from the config (users and requirepass are not changeable at run time). */
@@ -88,23 +101,32 @@ export class ProxyServer implements ServerContext {
     return this.sessions.size;
   }
 
-  /** The port actually listened on (when configured as 0). */
+  /** The port actually listened on (when configured as 0); with `tls-only`, the TLS port. */
   get port(): number {
+    if (this.config.tlsOnly) return this.tlsPort ?? 0;
     const address = this.server.address();
     return typeof address === 'object' && address !== null ? address.port : this.config.port;
+  }
+
+  /** The TLS port actually listened on, undefined without `tls-port`. */
+  get tlsPort(): number | undefined {
+    return this.tlsListener?.port;
+  }
+
+  /**
+   * SIGHUP: re-reads the certificate files for new connections (clients and nodes); open
+   * connections keep theirs. Files that cannot be loaded leave the ones in use in place.
+   */
+  reloadTls(): void {
+    reloadTlsFiles({ client: this.tlsListener, backend: this.backendTls }, this.log);
   }
 
   /** Listens, then learns the topology; serves even while no node answers (requests wait or time out). */
   async start(): Promise<void> {
     this.releaseClock = useClock();
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.port, this.config.bind, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.log.info({ bind: this.config.bind, port: this.port, seeds: this.config.seeds }, 'listening');
+    if (!this.config.tlsOnly) await listenOn(this.server, this.config.port, this.config.bind);
+    if (this.tlsListener !== null) await listenOn(this.tlsListener.server, this.config.tlsPort ?? 0, this.config.bind);
+    this.log.info({ bind: this.config.bind, port: this.port, tlsPort: this.tlsPort, seeds: this.config.seeds }, 'listening');
     await this.router.start();
     // Idle dedicated links follow the masters (checked at each refresh interval).
     this.privateLinks.warm(this.router.masterNodes());
@@ -129,7 +151,7 @@ export class ProxyServer implements ServerContext {
     }
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, openTransport: TransportOpener): void {
     this.totalConnections++;
     if (this.sessions.size >= this.config.maxClients) {
       this.rejectedConnections++;
@@ -140,7 +162,7 @@ export class ProxyServer implements ServerContext {
     }
     let session: Session;
     try {
-      session = this.newSession(socket);
+      session = this.newSession(openTransport);
     } catch (error) {
       // The connection went away before slotgate could take it over: nothing to serve.
       this.log.debug({ err: (error as Error).message }, 'dropped a connection at accept');
@@ -149,10 +171,10 @@ export class ProxyServer implements ServerContext {
     this.sessions.add(session);
   }
 
-  private newSession(socket: net.Socket): Session {
+  private newSession(openTransport: TransportOpener): Session {
     return new Session(
       this.nextClientId++,
-      socket,
+      openTransport,
       this,
       this.dispatcher,
       this.limits,
@@ -270,7 +292,11 @@ export class ProxyServer implements ServerContext {
 
   /** Stops listening, closes clients and node links. */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all([
+      // Called (with an error) also when it never listened (tls-only).
+      new Promise<void>((resolve) => this.server.close(() => resolve())),
+      this.tlsListener?.close(),
+    ]);
     for (const session of this.sessions) session.destroy();
     if (this.warmTimer !== null) clearInterval(this.warmTimer);
     this.privateLinks.close();

@@ -3,8 +3,7 @@ import type net from 'node:net';
 import { RequestScanner, type RequestSink } from '../resp/request-scanner.js';
 import { errorReply, type Protocol } from '../resp/encode.js';
 import { WriteBatch } from '../util/write-batch.js';
-import { takeOverAccepted } from '../net/accepted-socket.js';
-import { socketFd, writeToSocket } from '../net/direct-write.js';
+import type { ClientTransport, TransportOpener } from '../net/client-transport.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import type { ClientContext, ClientView, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -59,7 +58,8 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private readonly out = new WriteBatch();
   private readonly scanner: RequestScanner;
   private readonly socket: net.Socket;
-  private readonly fd: number;
+  /** Plain TCP's fast path or TLS' stream, chosen at accept (src/net/client-transport.ts). */
+  private readonly transport: ClientTransport;
   /** No more requests are read (QUIT, protocol error); close once the replies are written. */
   private closing = false;
   /** The last reply was written and the socket ended. */
@@ -90,10 +90,10 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** REPLY_ON unless CLIENT REPLY OFF or SKIP is in force. */
   private replyMode = REPLY_ON;
 
-  /** `accepted` comes from a `pauseOnConnect` server; the session takes its connection over. */
+  /** `openTransport` starts reading the accepted connection into this session. */
   constructor(
     readonly id: number,
-    accepted: net.Socket,
+    openTransport: TransportOpener,
     readonly server: ServerContext,
     private readonly dispatcher: Dispatcher,
     private readonly limits: SessionLimits,
@@ -106,13 +106,13 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       { maxBulkLen: limits.maxBulkLen, maxArgs: limits.maxArgs, maxBuffered: limits.queryBufferLimit },
       { transientInput: true },
     );
-    const socket = takeOverAccepted(accepted, (chunk) => {
+    this.transport = openTransport((chunk) => {
       tickReadClock();
       this.batch++;
       if (!this.closing) this.scanner.feed(chunk);
     });
+    const socket = this.transport.socket;
     this.socket = socket;
-    this.fd = socketFd(socket);
     socket.setNoDelay(true);
     socket.on('drain', () => {
       this.pausedForOutput = false;
@@ -310,7 +310,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     if (this.head !== null && this.head.batch === this.outBatch && this.out.bytes < HOLD_MAX_BYTES && !this.closing) {
       return;
     }
-    if (!this.out.isEmpty && !writeToSocket(this.socket, this.fd, this.out.take())) {
+    if (!this.out.isEmpty && !this.transport.write(this.out.take())) {
       this.pausedForOutput = true;
       this.socket.pause();
     }
@@ -340,7 +340,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   describe(now: number): string {
     const age = Math.floor((now - this.connectedAt) / 1000);
     return (
-      `id=${this.id} addr=${this.peerAddress} laddr=${this.socketAddress} fd=${this.fd} ` +
+      `id=${this.id} addr=${this.peerAddress} laddr=${this.socketAddress} fd=${this.transport.fd} ` +
       `name=${this.name ?? ''} user=${this.user?.name ?? 'default'} age=${age} pending=${this.inFlight} qbuf=${this.queryBytes} omem=${this.outputBytes} ` +
       `lib-name=${this.libName} lib-ver=${this.libVersion} resp=${this.protocol}`
     );

@@ -29,10 +29,22 @@ export interface LocalClusterOptions {
   extraArgs?: string[];
   /** Protects every node with this password (requirepass + masterauth); this module's own redis-cli calls use it. */
   password?: string;
+  /**
+   * TLS only: every node listens with TLS on its port (plain port off), and speaks TLS on the
+   * cluster bus and to its master. PEM files; the certificate must suit both a server and a
+   * client (nodes connect to each other with it), and clients must show one the CA signed.
+   */
+  tls?: LocalClusterTls;
   /** Let the nodes outlive this process (own process group, unref'd), as the CLI needs. */
   detached?: boolean;
   /** Bound on the whole start, from spawn to an agreed healthy cluster. Default 30000. */
   startTimeoutMs?: number;
+}
+
+export interface LocalClusterTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
 }
 
 export interface LocalClusterNode {
@@ -91,6 +103,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   const ports = Array.from({ length: count }, (_, i) => opts.basePort + i);
   const seeds = ports.map((port) => `${host}:${port}`);
   if (opts.password !== undefined) for (const seed of seeds) passwords.set(seed, opts.password);
+  if (opts.tls !== undefined) for (const seed of seeds) cliTlsArgs.set(seed, tlsCliArgs(opts.tls));
 
   // A previous run in this dir may still be running (a crashed test, a forgotten CLI start) and
   // its nodes.conf files would make `--cluster create` refuse the nodes as "not empty".
@@ -116,6 +129,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     await Promise.race([Promise.all(children.map(exited)), sleep(2_000)]);
     process.off('exit', stopOnExit);
     for (const seed of seeds) passwords.delete(seed);
+    for (const seed of seeds) cliTlsArgs.delete(seed);
     await fsp.rm(path.join(dir, PID_FILE), { force: true });
   };
 
@@ -134,8 +148,8 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     const created = await run(
       'redis-cli',
       single
-        ? ['-h', host, '-p', String(ports[0]), 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383']
-        : ['--cluster', 'create', ...seeds, '--cluster-replicas', String(replicas), '--cluster-yes'],
+        ? [...cliTlsArgs.get(seeds[0]!) ?? [], '-h', host, '-p', String(ports[0]), 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383']
+        : [...cliTlsArgs.get(seeds[0]!) ?? [], '--cluster', 'create', ...seeds, '--cluster-replicas', String(replicas), '--cluster-yes'],
       Math.max(deadline - Date.now(), 1_000),
       opts.password,
     );
@@ -377,8 +391,13 @@ async function spawnNode(
 ): Promise<ChildProcess> {
   const nodeDir = path.join(dir, String(port));
   await fsp.mkdir(nodeDir, { recursive: true });
+  const { tls } = opts;
   const args = [
-    '--port', String(port),
+    // With TLS the bus follows the TLS port (port + 10000) and the plain port is closed.
+    ...(tls === undefined
+      ? ['--port', String(port)]
+      : ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes',
+         '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile]),
     '--bind', host,
     '--cluster-enabled', 'yes',
     '--cluster-config-file', `nodes-${port}.conf`,
@@ -485,6 +504,13 @@ function exited(child: ChildProcess): Promise<void> {
 /** Passwords of password-protected clusters started by this process, by host:port. */
 const passwords = new Map<string, string>();
 
+/** redis-cli's TLS arguments for the nodes of TLS clusters started by this process, by host:port. */
+const cliTlsArgs = new Map<string, string[]>();
+
+function tlsCliArgs(tls: LocalClusterTls): string[] {
+  return ['--tls', '--cacert', tls.caFile, '--cert', tls.certFile, '--key', tls.keyFile];
+}
+
 /** Runs a command; never rejects, so callers can report its output on failure. */
 function run(cmd: string, args: string[], timeoutMs: number, password?: string): Promise<{ output: string; error?: string }> {
   // redis-cli takes the password from REDISCLI_AUTH, which keeps it off the command line.
@@ -499,7 +525,8 @@ function run(cmd: string, args: string[], timeoutMs: number, password?: string):
 
 /** One command to one node; rejects on connection failure, error reply (-e) or a 2 s hang. */
 async function redisCli(host: string, port: number, args: string[]): Promise<string> {
-  const r = await run('redis-cli', ['-h', host, '-p', String(port), '-e', ...args], 2_000, passwords.get(`${host}:${port}`));
+  const seed = `${host}:${port}`;
+  const r = await run('redis-cli', [...cliTlsArgs.get(seed) ?? [], '-h', host, '-p', String(port), '-e', ...args], 2_000, passwords.get(seed));
   if (r.error) throw new Error(`${host}:${port} ${args.join(' ')}: ${r.output.trim() || r.error}`);
   return r.output;
 }

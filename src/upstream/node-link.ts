@@ -1,9 +1,10 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { ReplyScanner, type ReplySink } from '../resp/reply-scanner.js';
 import { encodeCommand, errorReply, type Protocol } from '../resp/encode.js';
 import { OutputSlab } from '../util/output-slab.js';
 import { ReadSlabs } from '../util/read-slabs.js';
 import { socketFd, writeToSocket } from '../net/direct-write.js';
+import { connectToNode, type BackendTls } from '../net/backend-tls.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import { clock } from '../util/coarse-clock.js';
 import { tickReadClock } from '../util/read-clock.js';
@@ -13,6 +14,8 @@ import type { NodeCredentials } from './query-node.js';
 export interface LinkOptions {
   connectTimeoutMs: number;
   credentials: NodeCredentials;
+  /** TLS towards the nodes, null for plain TCP. */
+  tls: BackendTls | null;
 }
 
 /** What a link reports to the router that owns it. */
@@ -195,17 +198,14 @@ export class NodeLink implements ReplySink, Flushable {
   private connect(): void {
     this.state = 'connecting';
     const slabs = this.readSlabs;
-    const socket = net.connect({
-      host: this.host,
-      port: this.port,
-      onread: {
-        buffer: () => slabs.next(),
-        callback: (length: number) => {
-          tickReadClock();
-          const chunk = slabs.took(length);
-          if (this.socket === socket) this.scanner.feed(chunk);
-          return true;
-        },
+    // TLS sockets take `onread` too: decrypted replies land in the slabs all the same.
+    const { socket, readyEvent, secure } = connectToNode(this.host, this.port, this.options.tls, {
+      buffer: () => slabs.next(),
+      callback: (length: number) => {
+        tickReadClock();
+        const chunk = slabs.took(length);
+        if (this.socket === socket) this.scanner.feed(chunk);
+        return true;
       },
     });
     this.socket = socket;
@@ -215,22 +215,24 @@ export class NodeLink implements ReplySink, Flushable {
     this.connectTimer = setTimeout(() => {
       if (this.socket === socket) this.abort(`connect timeout after ${this.options.connectTimeoutMs} ms`);
     }, this.options.connectTimeoutMs);
-    socket.on('connect', () => {
+    socket.on(readyEvent, () => {
       if (this.socket !== socket) return;
       this.clearConnectTimer();
       this.state = 'ready';
-      this.fd = socketFd(socket);
+      this.fd = secure ? -1 : socketFd(socket);
       const recovered = this.failures > 0;
       this.failures = 0;
       this.writeHandshake(socket);
       this.flush();
       if (recovered) this.events.onLinkUp?.(this);
     });
-    socket.on('error', () => {
-      /* 'close' follows and handles it */
+    // 'close' follows an error; the error says why (a refused TLS certificate, a reset).
+    let failure = 'connection closed';
+    socket.on('error', (error) => {
+      failure = error.message;
     });
     socket.on('close', () => {
-      if (this.socket === socket) this.onDown('connection closed');
+      if (this.socket === socket) this.onDown(failure);
     });
   }
 

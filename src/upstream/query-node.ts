@@ -1,6 +1,6 @@
-import net from 'node:net';
 import RedisParser from 'redis-parser';
 import { encodeCommand } from '../resp/encode.js';
+import { connectToNode, type BackendTls } from '../net/backend-tls.js';
 
 export interface NodeCredentials {
   user?: string;
@@ -9,6 +9,8 @@ export interface NodeCredentials {
 
 export interface QueryOptions extends NodeCredentials {
   timeoutMs: number;
+  /** TLS towards the nodes; plain TCP when absent or null. */
+  tls?: BackendTls | null;
 }
 
 /** A `-ERR ...` reply from a node, as opposed to a connection failure. */
@@ -30,7 +32,7 @@ export function queryNode(
   const all = options.password !== undefined ? [authCommand(options), ...commands] : commands;
   return new Promise((resolve, reject) => {
     const replies: unknown[] = [];
-    const socket = net.connect({ host, port });
+    const { socket } = connectToNode(host, port, options.tls ?? null);
     const timer = setTimeout(() => finish(new Error(`timeout querying ${host}:${port}`)), options.timeoutMs);
     let done = false;
     const finish = (error: Error | null): void => {

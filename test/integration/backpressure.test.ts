@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { encodeCommand } from '../../src/resp/encode.js';
-import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, proxyCounter, startTestProxy } from '../helpers/proxy.js';
+import { collectReplies } from '../helpers/collect-replies.js';
 
 const MAX_PENDING = 100;
 let proxy: ProxyServer;
@@ -38,15 +38,7 @@ describe('backpressure', () => {
     // Other clients are not affected.
     expect(await observer.get(keys[0])).toBe(`${keys[0]}:${value}`);
 
-    const replies: string[] = [];
-    const scanner = new ReplyScanner({
-      onReply: (buf, s, e) => replies.push(buf.toString('latin1', s, e)),
-      onReplyProtocolError: (m) => replies.push(`broken: ${m}`),
-    });
-    socket.on('data', (d: Buffer) => scanner.feed(d));
-    socket.resume();
-    const deadline = Date.now() + 30_000;
-    while (replies.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const replies = await collectReplies(socket, count, 30_000);
     socket.destroy();
     observer.disconnect();
 

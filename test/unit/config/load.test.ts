@@ -68,6 +68,11 @@ describe('loadConfig defaults', () => {
       maxClients: 10000,
       crossSlot: 'split',
       adminCommands: false,
+      tlsOnly: false,
+      tlsProtocols: 'TLSv1.2 TLSv1.3',
+      tlsAuthClients: 'yes',
+      backendTls: false,
+      backendTlsVerifyHostname: 'yes',
     });
     expect(config.backendUser).toBeUndefined();
     expect(config.backendPassword).toBeUndefined();
