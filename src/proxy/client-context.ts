@@ -1,3 +1,4 @@
+import type { ClientTraffic } from '../telemetry/client-traffic.js';
 import type { Protocol } from '../resp/encode.js';
 
 /** What a locally answered command may read or change of the client that sent it. */
@@ -48,6 +49,8 @@ export interface OptionView {
 /** Proxy-wide facts and controls local commands need. */
 export interface ServerContext {
   readonly requirepass: string | undefined;
+  /** Client bytes and protocol errors, added to by every session (metrics). */
+  readonly traffic: ClientTraffic;
   /** Version of the Redis nodes behind slotgate (HELLO reports it). */
   readonly redisVersion: string;
   readonly clientCount: number;

@@ -8,6 +8,7 @@ import { Gather } from './fanout/gather.js';
 import { merge, mergeOrderedArray } from './fanout/merge.js';
 import { encodeGroup, groupSize, hasWholeGroups, planSplit, writeGroup } from './fanout/split.js';
 import { Request } from './request.js';
+import { CommandStats } from '../telemetry/command-stats.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
 import type { PrivateContext } from './private/private-context.js';
@@ -32,19 +33,35 @@ const CROSSSLOT = errorReply("CROSSSLOT Keys in request don't hash to the same s
  */
 export class Dispatcher {
   private readonly ops: ClusterOps;
+  /** Per-command counts and reply times (metrics), bound to each table's commands by name. */
+  readonly commandStats = new CommandStats();
+  private current: CommandTable;
 
   constructor(
-    public table: CommandTable,
+    table: CommandTable,
     private readonly router: Router,
     private readonly settings: DispatchSettings,
     private readonly privateLinks: PrivateContext,
   ) {
     this.ops = new ClusterOps(router);
+    this.commandStats.bind(table.all());
+    this.current = table;
+  }
+
+  get table(): CommandTable {
+    return this.current;
+  }
+
+  /** A new table (the cluster's own COMMAND) keeps counting into the same stats. */
+  set table(table: CommandTable) {
+    this.commandStats.bind(table.all());
+    this.current = table;
   }
 
   /** `settled`: dispatched again after a subscription sync (see Subscription.whileSubscribed). */
   dispatch(session: Session, buf: Buffer, start: number, end: number, argc: number, args: Int32Array, settled = false): void {
-    const top = this.table.lookup(buf, args[0], args[1]);
+    const top = this.current.lookup(buf, args[0], args[1]);
+    session.command = top === undefined ? this.commandStats.other : top.stat;
     if (top === undefined) return session.enqueue(Request.answered(session, unknownCommand(buf, argc, args)));
     let spec = top;
     if (top.subcommands !== null && argc >= 2) {
@@ -119,6 +136,7 @@ export class Dispatcher {
       return session.enqueue(Request.answered(session, errorReply(`ERR wrong number of arguments for '${spec.name}' command`)));
     }
     const plan = planSplit(spec, buf, argc, args);
+    this.router.stats.fanoutSubrequests += plan.slots.length;
     const parent = new Request(session, NO_BYTES, 0, 0, -1);
     session.enqueue(parent);
     const kind = spec.merge ?? 'all-ok';

@@ -1,5 +1,6 @@
 import type { Protocol } from '../resp/encode.js';
 import type { PendingReply } from '../upstream/pending.js';
+import type { CommandStat } from '../telemetry/command-stats.js';
 
 /** Where a request's reply goes: the client session, which writes replies in request order. */
 export interface ReplyTarget {
@@ -44,6 +45,10 @@ export class Request implements PendingReply {
   exclusive = false;
   /** Its reply is not written (CLIENT REPLY OFF or SKIP). */
   silent = false;
+  /** The client command it answers, counted when its reply is ready (set by Session.enqueue; null for sub-requests). */
+  command: CommandStat | null = null;
+  /** performance.now() of the client read it came in (for its reply time). */
+  readAt = 0;
   /**
    * The client's protocol when it was read: its reply must be in that one, also when it is sent
    * again (MOVED, TRYAGAIN, parked) after the client switched with a later HELLO.

@@ -17,6 +17,8 @@ import { Router } from './router.js';
 import { Session } from './session.js';
 import { packageVersion } from '../version.js';
 import { PrivateLinkPool } from '../upstream/private-links.js';
+import { newClientTraffic, type ClientTraffic } from '../telemetry/client-traffic.js';
+import type { CommandStats } from '../telemetry/command-stats.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -42,6 +44,15 @@ export class ProxyServer implements ServerContext {
   redisVersion = '7.0.0';
   totalConnections = 0;
   rejectedConnections = 0;
+  /** Client bytes and protocol errors (metrics). */
+  readonly traffic: ClientTraffic = newClientTraffic();
+  /**
+   * True while shutting down gracefully: /readyz answers 503 so load balancers stop sending
+   * clients. Set by the drain feature (not yet written); false until then.
+   */
+  draining = false;
+  /** Client connections closed by a drain (slotgate_drain_closes_total; counted by the drain feature). */
+  drainCloses = 0;
 
   constructor(
     private readonly config: SlotgateConfig,
@@ -71,6 +82,11 @@ export class ProxyServer implements ServerContext {
     this.dispatcher = new Dispatcher(fallbackCommandTable(), this.router, config, { router: this.router, pool: this.privateLinks });
     // Sessions take accepted connections over before reading from them (see takeOverAccepted).
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+  }
+
+  /** Counts and reply times per command (metrics). */
+  get commandStats(): CommandStats {
+    return this.dispatcher.commandStats;
   }
 
   get requirepass(): string | undefined {

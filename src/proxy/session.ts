@@ -8,6 +8,8 @@ import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import type { ClientContext, ClientView, ServerContext } from './client-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import { Request, type ReplyTarget } from './request.js';
+import type { CommandStat } from '../telemetry/command-stats.js';
+import type { ClientTraffic } from '../telemetry/client-traffic.js';
 
 /** Client state held on dedicated node connections (a transaction, a subscription, a blocked call). */
 export interface ConnectionState {
@@ -84,6 +86,11 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   channel: object | null = null;
   /** REPLY_ON unless CLIENT REPLY OFF or SKIP is in force. */
   private replyMode = REPLY_ON;
+  /** The command being dispatched (set by the dispatcher): the requests enqueued for it count there. */
+  command: CommandStat | null = null;
+  /** performance.now() of the last read from the client: its requests' reply times start there. */
+  private readAt = 0;
+  private readonly traffic: ClientTraffic;
 
   /** `accepted` comes from a `pauseOnConnect` server; the session takes its connection over. */
   constructor(
@@ -95,6 +102,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     private readonly onClose: (session: Session) => void,
   ) {
     this.authenticated = server.requirepass === undefined;
+    this.traffic = server.traffic;
     this.scanner = new RequestScanner(
       this,
       { maxBulkLen: limits.maxBulkLen, maxArgs: limits.maxArgs, maxBuffered: limits.queryBufferLimit },
@@ -102,6 +110,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     );
     const socket = takeOverAccepted(accepted, (chunk) => {
       this.batch++;
+      // One clock read per read, not per request: a pipeline's requests share it.
+      this.readAt = performance.now();
+      this.traffic.bytesIn += chunk.length;
       if (!this.closing) this.scanner.feed(chunk);
     });
     this.socket = socket;
@@ -151,6 +162,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   onProtocolError(message: string): void {
     if (this.closing) return;
+    this.traffic.protocolErrors++;
     this.enqueue(Request.answered(this, errorReply(`ERR ${message}`)));
     this.closeAfterReply();
   }
@@ -166,6 +178,8 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** Takes the request's place in the reply order; call before routing it. */
   enqueue(request: Request): void {
     if (this.replyMode !== REPLY_ON) this.applyReplyMode(request);
+    request.command = this.command;
+    request.readAt = this.readAt;
     if (this.tail === null) this.head = request;
     else this.tail.next = request;
     this.tail = request;
@@ -265,8 +279,13 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** Moves every finished reply at the head of the queue to the output. */
   private drainReplies(): void {
     let head = this.head;
+    const now = performance.now(); // once for every reply drained here
     while (head !== null && head.replyBuf !== null) {
-      if (head.replyEnd > head.replyStart && !head.silent) this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
+      if (head.replyEnd > head.replyStart) {
+        // An empty reply is a placeholder whose command is dispatched (and counted) again.
+        head.command?.record(head.replyBuf[head.replyStart], now - head.readAt);
+        if (!head.silent) this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
+      }
       this.outBatch = head.batch;
       head = head.next;
       this.inFlight--;
@@ -295,6 +314,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     if (this.head !== null && this.head.batch === this.outBatch && this.out.bytes < HOLD_MAX_BYTES && !this.closing) {
       return;
     }
+    if (!this.out.isEmpty) this.traffic.bytesOut += this.out.bytes;
     if (!this.out.isEmpty && !writeToSocket(this.socket, this.fd, this.out.take())) {
       this.pausedForOutput = true;
       this.socket.pause();
