@@ -44,4 +44,10 @@ export interface SlotgateConfig {
   /** Address slotgate reports to cluster-aware clients (CLUSTER SLOTS/SHARDS/NODES); default: the address the client connected to. */
   announceHost?: string;
   announcePort?: number;
+  /** Whether the admin HTTP listener (/metrics, /livez, /readyz) runs. */
+  adminEnabled: boolean;
+  /** Admin HTTP port; 0 = any free port (tests). */
+  adminPort: number;
+  /** Address the admin HTTP listener binds to. */
+  adminBind: string;
 }
