@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
@@ -18,6 +20,8 @@ import { proxyClient, startTestProxy } from '../helpers/proxy.js';
 // A cluster of this file's own (3 masters, no replicas): a slot is moved and a master is killed.
 const REFRESH_MS = 500;
 const PROMETHEUS = '/usr/bin/prometheus';
+/** The built CLI (`npm run build` runs before the tests). */
+const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
 
 let cluster: LocalCluster;
 let proxy: ProxyServer;
@@ -115,6 +119,60 @@ describe('admin HTTP port', () => {
       for (const name of SLOTGATE_METRICS) expect(text, name).toContain(`# TYPE ${name} `);
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('counts protocol errors and connections', async () => {
+    const before = (await get('/metrics')).body;
+    const socket = net.connect(proxy.port, '127.0.0.1');
+    const closed = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    socket.write('*1\r\n$x\r\n');
+    expect(await closed).toMatch(/^-ERR Protocol error/);
+    const after = (await get('/metrics')).body;
+    const delta = (name: string): number => (sample(after, name) ?? 0) - (sample(before, name) ?? 0);
+    expect(delta('slotgate_protocol_errors_total')).toBe(1);
+    expect(delta('slotgate_client_connections_total')).toBe(1);
+  });
+
+  it('the slotgate command starts the admin listener (SIGTERM stops both), and none with admin-enabled false', async () => {
+    const port = testBasePort() + 960;
+    const adminPort = testBasePort() + 961;
+    const start = (extra: string[]): ChildProcess =>
+      spawn(process.execPath, [MAIN, '--bind', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...extra, ...cluster.seeds], {
+        stdio: 'ignore',
+      });
+    const stopped = async (child: ChildProcess): Promise<number | null> => {
+      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      return Promise.race([exit, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+    };
+    const adminGet = async (pathname: string): Promise<number> => {
+      try {
+        return (await fetch(`http://127.0.0.1:${adminPort}${pathname}`, { signal: AbortSignal.timeout(1000) })).status;
+      } catch {
+        return 0; // nothing listening
+      }
+    };
+    const withAdmin = start(['--admin-bind', '127.0.0.1', '--admin-port', String(adminPort)]);
+    try {
+      await eventually(async () => (await adminGet('/readyz')) === 200, 10_000);
+      expect(await adminGet('/livez')).toBe(200);
+    } finally {
+      expect(await stopped(withAdmin)).toBe(0);
+    }
+    const without = start(['--admin-enabled', 'false', '--admin-port', String(adminPort)]);
+    try {
+      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
+      client.on('error', () => {}); // refused until slotgate listens
+      await eventually(async () => (await client.ping().catch(() => '')) === 'PONG', 10_000);
+      client.disconnect();
+      expect(await adminGet('/livez')).toBe(0);
+    } finally {
+      expect(await stopped(without)).toBe(0);
     }
   });
 
