@@ -37,11 +37,16 @@ run() { # label pid port pipeline requests
   awk -v l="$1" -v p="$4" -v b="$before" -v a="$after" -v n="$5" -v t="$TICK" -v r="$rps" \
     'BEGIN { printf "%s GET -P %s: %.2f us/request, %s rps\n", l, p, (a - b) / t / n * 1e6, r }'
 }
+# Who goes first alternates by round, so a slow spell of the machine does not favour one build.
 for round in $(seq "$ROUNDS"); do
   echo "round $round"
-  run A "$PID_A" $((BASE + 60)) 16 1000000
-  run B "$PID_B" $((BASE + 61)) 16 1000000
-  run A "$PID_A" $((BASE + 60)) 1 200000
-  run B "$PID_B" $((BASE + 61)) 1 200000
+  for p in 16 1; do
+    n=$([ "$p" = 1 ] && echo 200000 || echo 1000000)
+    if [ $((round % 2)) = 1 ]; then
+      run A "$PID_A" $((BASE + 60)) "$p" "$n"; run B "$PID_B" $((BASE + 61)) "$p" "$n"
+    else
+      run B "$PID_B" $((BASE + 61)) "$p" "$n"; run A "$PID_A" $((BASE + 60)) "$p" "$n"
+    fi
+  done
 done
 curl -s "http://127.0.0.1:$((BASE + 62))/metrics" | grep -E '^slotgate_commands_total\{command="get"' || true
