@@ -3,6 +3,7 @@
 import { loadConfig, redactConfig } from './config/load.js';
 import { createLogger } from './telemetry/logger.js';
 import { startProxy } from './proxy/server.js';
+import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 
 const result = await loadConfig(process.argv.slice(2), process.env);
 if (result.kind !== 'run') {
@@ -16,8 +17,11 @@ for (const warning of result.warnings) log.warn(warning);
 log.info({ config: redactConfig(result.config) }, 'starting slotgate');
 
 let proxy;
+let admin: AdminServer | null;
 try {
   proxy = await startProxy(result.config, log);
+  const { adminEnabled, adminPort, adminBind } = result.config;
+  admin = adminEnabled ? await startAdminServer(proxy, { port: adminPort, bind: adminBind }, log) : null;
 } catch (error) {
   log.fatal({ err: (error as Error).message }, 'could not start');
   process.exit(1);
@@ -28,7 +32,7 @@ const stop = (signal: string): void => {
   if (stopping) process.exit(1); // a second signal: exit at once
   stopping = true;
   log.info({ signal }, 'stopping');
-  void proxy.close().then(() => process.exit(0));
+  void Promise.all([proxy.close(), admin?.close()]).then(() => process.exit(0));
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));

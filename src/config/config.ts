@@ -74,4 +74,10 @@ export interface SlotgateConfig {
   backendTlsServername?: string;
   /** Check that a node's certificate names the host (or `backend-tls-servername`); the chain is always checked. */
   backendTlsVerifyHostname: 'yes' | 'no';
+  /** Whether the admin HTTP listener (/metrics, /livez, /readyz) runs. */
+  adminEnabled: boolean;
+  /** Admin HTTP port; 0 = any free port (tests). */
+  adminPort: number;
+  /** Address the admin HTTP listener binds to. */
+  adminBind: string;
 }

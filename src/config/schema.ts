@@ -277,6 +277,23 @@ const TABLE = [
     choices: ['yes', 'no'],
     description: "Check that a node's certificate names its host (or backend-tls-servername); the CA chain is always checked",
   },
+  {
+    name: 'admin-enabled',
+    field: 'adminEnabled',
+    type: 'boolean',
+    default: true,
+    description: 'Run the admin HTTP listener (/metrics, /livez, /readyz); false: none',
+  },
+  {
+    name: 'admin-port',
+    field: 'adminPort',
+    type: 'number',
+    default: 9121,
+    min: 0,
+    max: 65535,
+    description: 'Admin HTTP port for /metrics, /livez and /readyz (0 = any free port)',
+  },
+  { name: 'admin-bind', field: 'adminBind', type: 'string', default: '0.0.0.0', description: 'Address the admin HTTP listener binds to' },
 ] as const satisfies readonly OptionSpec[];
 
 // Compile-time guard: adding a field to SlotgateConfig without an option here fails `tsc`.

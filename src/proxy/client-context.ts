@@ -1,5 +1,6 @@
 import type { SlowLog } from '../telemetry/slowlog.js';
 import type { AclUser, UserDirectory } from '../auth/users.js';
+import type { ClientTraffic } from '../telemetry/client-traffic.js';
 import type { Protocol } from '../resp/encode.js';
 
 /** What a locally answered command may read or change of the client that sent it. */
@@ -56,6 +57,8 @@ export interface ServerContext {
   readonly slowlog: SlowLog;
   /** The users clients can authenticate as (`default`: requirepass's). */
   readonly users: UserDirectory;
+  /** Client bytes and protocol errors, added to by every session (metrics). */
+  readonly traffic: ClientTraffic;
   /** Version of the Redis nodes behind slotgate (HELLO reports it). */
   readonly redisVersion: string;
   readonly clientCount: number;

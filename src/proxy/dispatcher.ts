@@ -7,7 +7,8 @@ import { ClusterDownError, ClusterOps } from './fanout/cluster-ops.js';
 import { Gather } from './fanout/gather.js';
 import { merge, mergeOrderedArray } from './fanout/merge.js';
 import { encodeGroup, groupSize, hasWholeGroups, planSplit, writeGroup } from './fanout/split.js';
-import { Request, UNTIMED } from './request.js';
+import { Request } from './request.js';
+import { CommandStats } from '../telemetry/command-stats.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -35,14 +36,29 @@ export class Dispatcher {
   private readonly ops: ClusterOps;
   /** Logs each request at trace level; null unless that level is on (then a request costs one check). */
   private trace: Logger | null = null;
+  /** Per-command counts and reply times (metrics), bound to each table's commands by name. */
+  readonly commandStats = new CommandStats();
+  private current: CommandTable;
 
   constructor(
-    public table: CommandTable,
+    table: CommandTable,
     private readonly router: Router,
     private readonly settings: DispatchSettings,
     private readonly privateLinks: PrivateContext,
   ) {
     this.ops = new ClusterOps(router);
+    this.commandStats.bind(table.all());
+    this.current = table;
+  }
+
+  get table(): CommandTable {
+    return this.current;
+  }
+
+  /** A new table (the cluster's own COMMAND) keeps counting into the same stats. */
+  set table(table: CommandTable) {
+    this.commandStats.bind(table.all());
+    this.current = table;
   }
 
   /**
@@ -55,7 +71,8 @@ export class Dispatcher {
 
   /** `settled`: dispatched again after a subscription sync (see Subscription.whileSubscribed). */
   dispatch(session: Session, buf: Buffer, start: number, end: number, argc: number, args: Int32Array, settled = false): void {
-    const top = this.table.lookup(buf, args[0], args[1]);
+    const top = this.current.lookup(buf, args[0], args[1]);
+    session.command = top === undefined ? this.commandStats.other : top.stat;
     if (top === undefined) return refuse(session, unknownCommand(buf, argc, args));
     let spec = top;
     if (top.subcommands !== null && argc >= 2) {
@@ -131,6 +148,7 @@ export class Dispatcher {
       return session.enqueue(Request.answered(session, errorReply(`ERR wrong number of arguments for '${spec.name}' command`)));
     }
     const plan = planSplit(spec, buf, argc, args);
+    this.router.stats.fanoutSubrequests += plan.slots.length;
     const parent = new Request(session, NO_BYTES, 0, 0, -1);
     session.enqueue(parent);
     const kind = spec.merge ?? 'all-ok';
@@ -177,7 +195,7 @@ export class Dispatcher {
     const slot = findSlot(spec, buf, argc, args);
     if (slot === CROSS_SLOT) return session.enqueue(Request.answered(session, CROSSSLOT));
     const request = new Request(session, buf, start, end, slot);
-    request.startedAt = UNTIMED; // blocked time is not slowness (Redis' slow log leaves it out too)
+    request.timed = false; // blocked time is not slowness (Redis' slow log leaves it out too)
     const call = new BlockedCall(this.privateLinks, session, request);
     session.channel = null;
     session.enqueueWhenHead(request, () => call.start(), true);

@@ -1,9 +1,7 @@
 import type { Protocol } from '../resp/encode.js';
 import type { PendingReply } from '../upstream/pending.js';
 import { readClock } from '../util/read-clock.js';
-
-/** A `startedAt` that keeps a request out of the slow log (its time is the node's to spend: BLPOP). */
-export const UNTIMED = Infinity;
+import type { CommandStat } from '../telemetry/command-stats.js';
 
 /** Where a request's reply goes: the client session, which writes replies in request order. */
 export interface ReplyTarget {
@@ -48,10 +46,14 @@ export class Request implements PendingReply {
   exclusive = false;
   /** Its reply is not written (CLIENT REPLY OFF or SKIP). */
   silent = false;
-  /** readClock time it was read at (UNTIMED: never in the slow log, e.g. a blocking command). */
+  /** readClock time of the client read it came in: its reply time (metrics, slow log) starts there. */
   startedAt: number;
+  /** False for a blocking command: its blocked time is not slowness (Redis' slow log leaves it out too). */
+  timed = true;
   /** host:port of the node it was last sent to (null: answered by slotgate or a fan-out). */
   node: string | null = null;
+  /** The client command it answers, counted when its reply is ready (set by Session.enqueue; null for sub-requests). */
+  command: CommandStat | null = null;
   /**
    * The client's protocol when it was read: its reply must be in that one, also when it is sent
    * again (MOVED, TRYAGAIN, parked) after the client switched with a later HELLO.

@@ -29,6 +29,10 @@ export interface RouterStats {
   timeouts: number;
   refreshes: number;
   refreshFailures: number;
+  /** Sub-requests of split multi-key commands and whole-cluster commands. */
+  fanoutSubrequests: number;
+  /** Refreshes run, by what triggered them (periodic, moved, link-down, ...). */
+  refreshesByTrigger: Map<string, { ok: number; failed: number }>;
 }
 
 const UPSTREAM_TIMEOUT = errorReply('ERR slotgate: upstream timeout');
@@ -64,7 +68,7 @@ export class Router implements LinkEvents {
   epoch = 0;
   /** Scripts seen through slotgate, loaded again on a node that answers an EVALSHA with NOSCRIPT. */
   readonly scripts = new NoScriptRecovery(new ScriptStore());
-  readonly stats: RouterStats = { moved: 0, ask: 0, tryagain: 0, clusterdown: 0, linkDowns: 0, timeouts: 0, refreshes: 0, refreshFailures: 0 };
+  readonly stats: RouterStats = { moved: 0, ask: 0, tryagain: 0, clusterdown: 0, linkDowns: 0, timeouts: 0, refreshes: 0, refreshFailures: 0, fanoutSubrequests: 0, refreshesByTrigger: new Map() };
 
   constructor(
     private readonly source: TopologySource,
@@ -136,6 +140,7 @@ export class Router implements LinkEvents {
   /** Sends a request to one particular node: never redirected or re-routed (its answer is about that node). */
   sendTo(node: ClusterNode, request: Request): void {
     request.retryable = false;
+    this.stats.fanoutSubrequests++;
     if (request.deadline === 0) request.deadline = clock.now + this.options.requestTimeoutMs;
     node.linkFor(request.client.id, request.protocol).send(request, request.buf, request.start, request.end);
   }
@@ -305,19 +310,31 @@ export class Router implements LinkEvents {
 
   private async runRefresh(reason: string): Promise<void> {
     this.stats.refreshes++;
+    const outcome = this.refreshOutcome(reason);
     try {
       const { view, from } = await this.source.fetch(this.masterNodes());
       if (this.stopped) return;
       this.apply(view, from, reason);
       this.lastRefreshError = null;
       this.lastRefreshAt = Date.now();
+      outcome.ok++;
     } catch (error) {
       this.stats.refreshFailures++;
+      outcome.failed++;
       this.lastRefreshError = (error as Error).message;
       this.log.warn({ reason, err: (error as Error).message }, 'topology refresh failed');
     } finally {
       this.releaseParked();
     }
+  }
+
+  private refreshOutcome(trigger: string): { ok: number; failed: number } {
+    let outcome = this.stats.refreshesByTrigger.get(trigger);
+    if (outcome === undefined) {
+      outcome = { ok: 0, failed: 0 };
+      this.stats.refreshesByTrigger.set(trigger, outcome);
+    }
+    return outcome;
   }
 
   private apply(view: TopologyView, from: string, reason: string): void {

@@ -24,6 +24,8 @@ import { TlsListener } from '../net/tls-listener.js';
 import { listenOn } from '../net/listen.js';
 import { reloadTlsFiles } from '../net/tls-reload.js';
 import { backendTlsFromConfig, type BackendTls } from '../net/backend-tls.js';
+import { newClientTraffic, type ClientTraffic } from '../telemetry/client-traffic.js';
+import type { CommandStats } from '../telemetry/command-stats.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -53,6 +55,15 @@ export class ProxyServer implements ServerContext {
   redisVersion = '7.0.0';
   totalConnections = 0;
   rejectedConnections = 0;
+  /** Client bytes and protocol errors (metrics). */
+  readonly traffic: ClientTraffic = newClientTraffic();
+  /**
+   * True while shutting down gracefully: /readyz answers 503 so load balancers stop sending
+   * clients. Set by the drain feature (not yet written); false until then.
+   */
+  draining = false;
+  /** Client connections closed by a drain (slotgate_drain_closes_total; counted by the drain feature). */
+  drainCloses = 0;
 
   constructor(
     private readonly config: SlotgateConfig,
@@ -96,6 +107,10 @@ export class ProxyServer implements ServerContext {
   readonly users: UserDirectory;
   /** SLOWLOG GET/LEN/RESET: slotgate's own, end to end. */
   readonly slowlog: SlowLog;
+  /** Counts and reply times per command (metrics). */
+  get commandStats(): CommandStats {
+    return this.dispatcher.commandStats;
+  }
 
   get clientCount(): number {
     return this.sessions.size;

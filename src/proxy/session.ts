@@ -9,6 +9,8 @@ import type { ClientContext, ClientView, ServerContext } from './client-context.
 import type { Dispatcher } from './dispatcher.js';
 import { Request, type ReplyTarget } from './request.js';
 import { readClock, tickReadClock } from '../util/read-clock.js';
+import type { CommandStat } from '../telemetry/command-stats.js';
+import type { ClientTraffic } from '../telemetry/client-traffic.js';
 
 /** Client state held on dedicated node connections (a transaction, a subscription, a blocked call). */
 export interface ConnectionState {
@@ -89,6 +91,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   channel: object | null = null;
   /** REPLY_ON unless CLIENT REPLY OFF or SKIP is in force. */
   private replyMode = REPLY_ON;
+  /** The command being dispatched (set by the dispatcher): the requests enqueued for it count there. */
+  command: CommandStat | null = null;
+  private readonly traffic: ClientTraffic;
 
   /** `openTransport` starts reading the accepted connection into this session. */
   constructor(
@@ -101,6 +106,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   ) {
     this.user = server.users.initialUser;
     this.authenticated = this.user !== null;
+    this.traffic = server.traffic;
     this.scanner = new RequestScanner(
       this,
       { maxBulkLen: limits.maxBulkLen, maxArgs: limits.maxArgs, maxBuffered: limits.queryBufferLimit },
@@ -109,6 +115,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.transport = openTransport((chunk) => {
       tickReadClock();
       this.batch++;
+      this.traffic.bytesIn += chunk.length;
       if (!this.closing) this.scanner.feed(chunk);
     });
     const socket = this.transport.socket;
@@ -158,6 +165,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   onProtocolError(message: string): void {
     if (this.closing) return;
+    this.traffic.protocolErrors++;
     this.enqueue(Request.answered(this, errorReply(`ERR ${message}`)));
     this.closeAfterReply();
   }
@@ -173,6 +181,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** Takes the request's place in the reply order; call before routing it. */
   enqueue(request: Request): void {
     if (this.replyMode !== REPLY_ON) this.applyReplyMode(request);
+    request.command = this.command;
     if (this.tail === null) this.head = request;
     else this.tail.next = request;
     this.tail = request;
@@ -279,9 +288,14 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** Moves every finished reply at the head of the queue to the output. */
   private drainReplies(): void {
     let head = this.head;
+    const now = readClock.now; // the latest socket read's time, shared by every reply drained here
     while (head !== null && head.replyBuf !== null) {
-      if (head.replyEnd > head.replyStart && !head.silent) this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
-      if (readClock.now - head.startedAt >= this.limits.slowMs && head.node !== null) this.logSlow(head);
+      if (head.replyEnd > head.replyStart) {
+        // An empty reply is a placeholder whose command is dispatched (and counted) again.
+        head.command?.record(head.replyBuf[head.replyStart], now - head.startedAt);
+        if (!head.silent) this.out.add(head.replyBuf, head.replyStart, head.replyEnd);
+      }
+      if (now - head.startedAt >= this.limits.slowMs && head.node !== null && head.timed) this.logSlow(head);
       this.outBatch = head.batch;
       head = head.next;
       this.inFlight--;
@@ -310,6 +324,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     if (this.head !== null && this.head.batch === this.outBatch && this.out.bytes < HOLD_MAX_BYTES && !this.closing) {
       return;
     }
+    if (!this.out.isEmpty) this.traffic.bytesOut += this.out.bytes;
     if (!this.out.isEmpty && !this.transport.write(this.out.take())) {
       this.pausedForOutput = true;
       this.socket.pause();

@@ -48,6 +48,20 @@ export class ClusterNode {
     return n;
   }
 
+  /**
+   * False while a link to this node is lost (a dead or unreachable master). Idle links are asked
+   * to connect (within their reconnect backoff), so that a node that died without traffic, or
+   * came back at its address, is seen at the next check without waiting for a client request.
+   */
+  checkReachable(): boolean {
+    let reachable = true;
+    for (const link of this.links) {
+      if (link.lost) reachable = false;
+      if (link.status === 'idle') link.connectNow();
+    }
+    return reachable;
+  }
+
   close(): void {
     for (const link of this.links) link.close();
   }

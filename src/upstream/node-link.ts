@@ -62,6 +62,10 @@ export class NodeLink implements ReplySink, Flushable {
   /** Replies still expected for the connection handshake (AUTH or HELLO 3), before any request's reply. */
   private handshakeReplies = 0;
   private failures = 0;
+  /** Requests written to this link so far (metrics). */
+  requestsSent = 0;
+  /** Times the connection was lost, refused or timed out (metrics). */
+  linkFailures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
   /**
@@ -113,6 +117,11 @@ export class NodeLink implements ReplySink, Flushable {
     else if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
   }
 
+  /** The connection was lost (or refused) and is not connected again yet: the node may be down. */
+  get lost(): boolean {
+    return this.failures > 0 && this.state !== 'ready';
+  }
+
   /** False once closed for good: then nothing can be sent (send fails the entry). */
   get open(): boolean {
     return this.state !== 'closed';
@@ -138,6 +147,7 @@ export class NodeLink implements ReplySink, Flushable {
 
   private queued(entry: PendingReply, at: number, size: number): void {
     this.pending.push(entry, clock.now);
+    this.requestsSent++;
     entry.sentFrom(this.out.buffer, at, at + size, this.address);
     this.unsent++;
     if (this.state === 'ready') scheduleFlush(this);
@@ -285,6 +295,7 @@ export class NodeLink implements ReplySink, Flushable {
     this.out.clear();
     this.failAll(failure ?? errorReply(`ERR slotgate: connection to ${this.address} lost (${reason})`));
     this.failures++;
+    this.linkFailures++;
     const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.failures - 1));
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;

@@ -301,7 +301,7 @@ describe('certificate reload', () => {
   it('on SIGHUP serves new client certificate files to new connections while open ones keep working', async () => {
     const files = await copyCert(proxyCert, 'front-live');
     const slotgate = await spawnSlotgate([
-      '--bind', '127.0.0.1', '--port', '0', '--tls-port', '0', '--log-level', 'info',
+      '--bind', '127.0.0.1', '--port', '0', '--admin-port', '0', '--tls-port', '0', '--log-level', 'info',
       '--tls-cert-file', files.certFile, '--tls-key-file', files.keyFile, '--tls-ca-cert-file', ca.certFile,
       '--backend-tls', '--backend-tls-ca-cert-file', ca.certFile,
       '--backend-tls-cert-file', clientCert.certFile, '--backend-tls-key-file', clientCert.keyFile,

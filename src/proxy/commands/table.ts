@@ -1,3 +1,4 @@
+import type { CommandStat } from '../../telemetry/command-stats.js';
 import { createRequire } from 'node:module';
 import type { CommandInfo } from './command-info.js';
 import type { KeyLayout } from './key-finder.js';
@@ -256,6 +257,8 @@ export interface CommandSpec extends KeyLayout {
   subcommands: ByteNameIndex<CommandSpec> | null;
   /** Subcommands by lower-case name (for tools and tests; requests use `subcommands`). */
   subcommandNames: Map<string, CommandSpec> | null;
+  /** Counts and reply times of this command (bound by the proxy's CommandStats; top-level commands only). */
+  stat: CommandStat | null;
 }
 
 export class CommandTable {
@@ -323,6 +326,7 @@ function toSpec(info: CommandInfo): CommandSpec {
     lastKey: info.lastKey,
     keyStep: info.keyStep,
     keySpecs: info.keySpecs,
+    stat: null,
     ...subcommandIndexes(info.subcommands.map(toSpec)),
   };
 }

@@ -73,10 +73,26 @@ describe('loadConfig defaults', () => {
       tlsAuthClients: 'yes',
       backendTls: false,
       backendTlsVerifyHostname: 'yes',
+      adminEnabled: true,
+      adminPort: 9121,
+      adminBind: '0.0.0.0',
     });
     expect(config.backendUser).toBeUndefined();
     expect(config.backendPassword).toBeUndefined();
     expect(config.requirepass).toBeUndefined();
+  });
+
+  it('takes the admin options from flags and the environment, and refuses a port out of range', async () => {
+    expect(expectRun(await loadConfig(['--admin-enabled', 'false', '--admin-port', '0', 'redis:7000'], {}))).toMatchObject({
+      adminEnabled: false,
+      adminPort: 0,
+    });
+    expect(expectRun(await loadConfig(['redis:7000'], { SLOTGATE_ADMIN_PORT: '9200', SLOTGATE_ADMIN_BIND: '127.0.0.1' }))).toMatchObject({
+      adminEnabled: true,
+      adminPort: 9200,
+      adminBind: '127.0.0.1',
+    });
+    expect(expectExit(await loadConfig(['--admin-port=65536', 'redis:7000'], {}), 'error').stderr).toContain('admin-port');
   });
 
   it('requires at least one seed to run', async () => {
