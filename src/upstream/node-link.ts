@@ -38,7 +38,7 @@ const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
 
 /** Discards the reply of a command sent before a request (ASKING, SCRIPT LOAD): see `sendAfter`. */
-const discardedReply: PendingReply = { complete() {}, fail() {}, sentFrom() {}, retryable: false };
+export const discardedReply: PendingReply = { complete() {}, fail() {}, sentFrom() {}, retryable: false };
 
 /**
  * One shared, pipelined connection to a Redis node. Requests of many clients are appended to one

@@ -34,7 +34,7 @@ export function noLinkLeft(ctx: PrivateContext): Buffer {
 }
 
 /** A reply nobody waits for (a MULTI slotgate already answered, a DISCARD of an aborted transaction). */
-export const IGNORED_REPLY: PendingReply = { complete() {}, fail() {}, sentFrom() {}, retryable: false };
+export { discardedReply as IGNORED_REPLY } from '../../upstream/node-link.js';
 
 /** Forwards a reply to the client's request and then runs `after` (give the link back, end the state). */
 export class ThenReply implements PendingReply {
