@@ -25,6 +25,9 @@ const REPLY_OFF = 1;
 const REPLY_SKIP_SELF = 2;
 const REPLY_SKIP_NEXT = 3;
 
+/** The `channel` after a protocol switch: the links of the protocol the earlier requests went on. */
+const PROTOCOL_SWITCH = { links: 'of the previous protocol' };
+
 /** Ready reply bytes beyond which a session writes without waiting for the rest of their read. */
 const HOLD_MAX_BYTES = 64 * 1024;
 
@@ -75,8 +78,6 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private pausedForOutput = false;
   /** A request later ones must not overtake (a whole-cluster command still talking to the nodes). */
   private barrier: Request | null = null;
-  /** Nothing more is dispatched until every request read before a protocol switch is answered. */
-  private heldForProtocolSwitch = false;
   private readonly connectedAt = Date.now();
   /** MULTI/WATCH in progress (src/proxy/private/transaction.ts). */
   transaction: (ConnectionState & object) | null = null;
@@ -85,8 +86,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** A blocking command waiting on its dedicated link. */
   blocked: ConnectionState | null = null;
   /**
-   * The dedicated link the last request went on, null for the shared links. A request for the
-   * other kind waits until the earlier ones are answered, so it cannot overtake them at the node.
+   * The dedicated link the last request went on (or PROTOCOL_SWITCH after a HELLO that changed
+   * the protocol), null for the shared links. A request for other links waits until the earlier
+   * ones are answered, so it cannot overtake them at the node.
    */
   channel: object | null = null;
   /** REPLY_ON unless CLIENT REPLY OFF or SKIP is in force. */
@@ -143,7 +145,6 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       !this.pausedForPending &&
       !this.pausedForOutput &&
       this.barrier === null &&
-      !this.heldForProtocolSwitch &&
       this.inFlight < this.limits.maxPending
     );
   }
@@ -279,10 +280,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   switchProtocol(protocol: Protocol): void {
     if (protocol === this.protocol) return;
     this.protocol = protocol;
-    if (this.inFlight > 0) {
-      this.heldForProtocolSwitch = true;
-      this.socket.pause();
-    }
+    // Later requests go on the other protocol's links: like a switch to a dedicated link, the
+    // next one waits until the earlier ones are answered (see `channel`).
+    if (this.inFlight > 0) this.channel = PROTOCOL_SWITCH;
   }
 
   /** Moves every finished reply at the head of the queue to the output. */
@@ -304,10 +304,6 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     if (head === null) this.tail = null;
     scheduleFlush(this);
     if (head !== null && head.startWhenHead !== null) this.startHead(head);
-    if (this.heldForProtocolSwitch && head === null) {
-      this.heldForProtocolSwitch = false;
-      this.updateReading();
-    }
     if (this.pausedForPending && this.inFlight < this.limits.maxPending / 2) {
       this.pausedForPending = false;
       this.updateReading();
