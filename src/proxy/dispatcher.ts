@@ -13,6 +13,7 @@ import type { Router } from './router.js';
 import type { Session } from './session.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { PrivateContext } from './private/private-context.js';
+import { copyRawRequest } from './raw-request.js';
 import { BlockedCall } from './private/blocked-call.js';
 import { Transaction } from './private/transaction.js';
 import { Subscription } from './private/subscription.js';
@@ -89,11 +90,12 @@ export class Dispatcher {
     if (early !== null) return refuse(session, early);
     // Connection state first: a subscribed client, or one inside MULTI, is served by its own link.
     if (session.subscription !== null && spec.pubsub === null && !settled) {
-      const copy = copyRequest(buf, start, end, argc, args);
-      const again = (): void => this.dispatch(session, copy.buf, 0, copy.buf.length, argc, copy.args, true);
-      return Subscription.whileSubscribed(session, { spec, buf, start, end, argc, args }, again);
+      const raw = { spec, buf, start, end, argc, args };
+      const copy = copyRawRequest(raw);
+      const again = (): void => this.dispatch(session, copy.buf, 0, copy.end, argc, copy.args, true);
+      return Subscription.whileSubscribed(session, raw, again);
     }
-    if (session.transaction !== null && spec.policy !== 'transaction' && (session.transaction as Transaction).inMulti) {
+    if (session.transaction !== null && spec.policy !== 'transaction' && session.transaction.inMulti) {
       return Transaction.queue(session, { spec, buf, start, end, argc, args });
     }
 
@@ -106,7 +108,7 @@ export class Dispatcher {
         const slot = spec.fixedSlot < 0 ? findSlot(spec, buf, argc, args) : spec.fixedSlot;
         if (slot === CROSS_SLOT) {
           if (spec.policy === 'split' && this.settings.crossSlot === 'split') {
-            if (session.channel !== null) return this.redispatchAfterPrivate(session, buf, start, end, argc, args);
+            if (session.channel !== null) return this.redispatchAfterPrivate(session, spec, buf, start, end, argc, args);
             return this.split(session, spec, buf, argc, args);
           }
           return session.enqueue(Request.answered(session, CROSSSLOT));
@@ -129,10 +131,10 @@ export class Dispatcher {
       case 'admin':
         if (!this.settings.adminCommands) return session.enqueue(Request.answered(session, refusal(spec)));
         if (spec.handler !== null) return answerLocally(session, spec.handler, argv(buf, argc, args));
-        if (session.channel !== null) return this.redispatchAfterPrivate(session, buf, start, end, argc, args);
+        if (session.channel !== null) return this.redispatchAfterPrivate(session, spec, buf, start, end, argc, args);
         return this.runOnCluster(session, spec, argv(buf, argc, args));
       case 'cluster':
-        if (session.channel !== null) return this.redispatchAfterPrivate(session, buf, start, end, argc, args);
+        if (session.channel !== null) return this.redispatchAfterPrivate(session, spec, buf, start, end, argc, args);
         return this.runOnCluster(session, spec, argv(buf, argc, args));
       default:
         return session.enqueue(Request.answered(session, refusal(spec)));
@@ -215,15 +217,15 @@ export class Dispatcher {
    * after requests on a dedicated link: a copy of it is dispatched again once they are answered.
    * A placeholder (answered with nothing) keeps its place in the reply order meanwhile.
    */
-  private redispatchAfterPrivate(session: Session, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
-    const copy = copyRequest(buf, start, end, argc, args);
+  private redispatchAfterPrivate(session: Session, spec: CommandSpec, buf: Buffer, start: number, end: number, argc: number, args: Int32Array): void {
+    const copy = copyRawRequest({ spec, buf, start, end, argc, args });
     const placeholder = new Request(session, NO_BYTES, 0, 0, -1);
     session.channel = null;
     session.enqueueWhenHead(
       placeholder,
       () => {
         placeholder.complete(NO_BYTES, 0, 0);
-        this.dispatch(session, copy.buf, 0, copy.buf.length, argc, copy.args);
+        this.dispatch(session, copy.buf, 0, copy.end, argc, copy.args);
       },
       false,
     );
@@ -239,13 +241,6 @@ export class Dispatcher {
     if (user !== null && !user.unrestricted) return user.check(this.table, spec, buf, argc, args);
     return null;
   }
-}
-
-/** The request's bytes and argument offsets in buffers of their own (the read buffer is reused). */
-function copyRequest(buf: Buffer, start: number, end: number, argc: number, args: Int32Array): { buf: Buffer; args: Int32Array } {
-  const copyArgs = new Int32Array(argc * 2);
-  for (let i = 0; i < argc * 2; i++) copyArgs[i] = args[i] - start;
-  return { buf: Buffer.from(buf.subarray(start, end)), args: copyArgs };
 }
 
 /** The request's arguments as buffers of their own (the read buffer is reused). */

@@ -1,4 +1,7 @@
 import type { AclUser } from '../auth/users.js';
+import type { Transaction } from './private/transaction.js';
+import type { Subscription } from './private/subscription.js';
+import type { BlockedCall } from './private/blocked-call.js';
 import type net from 'node:net';
 import { RequestScanner, type RequestSink } from '../resp/request-scanner.js';
 import { errorReply, type Protocol } from '../resp/encode.js';
@@ -80,11 +83,11 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private barrier: Request | null = null;
   private readonly connectedAt = Date.now();
   /** MULTI/WATCH in progress (src/proxy/private/transaction.ts). */
-  transaction: (ConnectionState & object) | null = null;
+  transaction: Transaction | null = null;
   /** Subscriptions (src/proxy/private/subscription.ts). */
-  subscription: (ConnectionState & object) | null = null;
+  subscription: Subscription | null = null;
   /** A blocking command waiting on its dedicated link. */
-  blocked: ConnectionState | null = null;
+  blocked: BlockedCall | null = null;
   /**
    * The dedicated link the last request went on (or PROTOCOL_SWITCH after a HELLO that changed
    * the protocol), null for the shared links. A request for other links waits until the earlier

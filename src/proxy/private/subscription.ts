@@ -6,7 +6,7 @@ import { CROSS_SLOT, findSlot } from '../commands/key-finder.js';
 import { Request } from '../request.js';
 import type { ConnectionState, Session } from '../session.js';
 import { slotOf } from '../../cluster/key-slot.js';
-import type { RawRequest } from './transaction.js';
+import { copyRawRequest, type RawRequest } from '../raw-request.js';
 import type { PrivateContext } from './private-context.js';
 import { PUBSUB_SLOT } from '../commands/table.js';
 
@@ -114,7 +114,7 @@ export class Subscription implements ConnectionState {
 
   /** A (P|S)(UN)SUBSCRIBE from `session`, subscribed or not. */
   static step(ctx: PrivateContext, session: Session, r: RawRequest): void {
-    const current = session.subscription as Subscription | null;
+    const current = session.subscription;
     if (current !== null && session.pendingRequests === 0) return current.command(r);
     const step = r.spec.pubsub;
     if (current === null && (step === 'unsubscribe' || step === 'punsubscribe' || step === 'sunsubscribe')) {
@@ -122,13 +122,13 @@ export class Subscription implements ConnectionState {
       return session.enqueue(Request.answered(session, unsubscribedReply(step, r, 0, session.protocol)));
     }
     const placeholder = new Request(session, NO_BYTES, 0, 0, -1);
-    const copy = { ...r, buf: Buffer.from(r.buf.subarray(r.start, r.end)), start: 0, end: r.end - r.start, args: shiftArgs(r) };
+    const copy = copyRawRequest(r);
     // A subscription command waits for the client's earlier requests (on other links), as Redis
     // would have answered them first.
     session.enqueueWhenHead(
       placeholder,
       () => {
-        const sub = (session.subscription as Subscription | null) ?? new Subscription(ctx, session);
+        const sub = session.subscription ?? new Subscription(ctx, session);
         session.subscription = sub;
         placeholder.complete(NO_BYTES, 0, 0);
         sub.command(copy);
@@ -144,7 +144,7 @@ export class Subscription implements ConnectionState {
    * normally if the client is no longer subscribed, else get Redis' refusal.
    */
   static whileSubscribed(session: Session, r: RawRequest, again: () => void): void {
-    const sub = session.subscription as Subscription;
+    const sub = session.subscription as Subscription; // the dispatcher checked there is one
     if (sub.protocol === 3) {
       // RESP3 allows any command while subscribed; it keeps its order after subscription
       // commands still in flight on the links.
@@ -446,12 +446,6 @@ function unsubscribedReply(kind: string, r: RawRequest, count: number, protocol:
 
 function noteLeaving(link: SubscriptionLink, channel: string): void {
   link.leavingByClient.set(channel, (link.leavingByClient.get(channel) ?? 0) + 1);
-}
-
-function shiftArgs(r: RawRequest): Int32Array {
-  const out = new Int32Array(r.argc * 2);
-  for (let i = 0; i < r.argc * 2; i++) out[i] = r.args[i] - r.start;
-  return out;
 }
 
 /** The kind of a pub/sub frame (`message`, `subscribe`...): its first element, or null. */

@@ -2,7 +2,7 @@ import { OK, encodeCommand, errorReply, simpleString } from '../../resp/encode.j
 import type { PendingReply } from '../../upstream/pending.js';
 import type { PrivateLink, PrivateOwner } from '../../upstream/private-links.js';
 import { CROSS_SLOT, findSlot } from '../commands/key-finder.js';
-import type { CommandSpec } from '../commands/table.js';
+import type { RawRequest } from '../raw-request.js';
 import { Request } from '../request.js';
 import type { ConnectionState, Session } from '../session.js';
 import { IGNORED_REPLY, ThenReply, isSlotRedirect, lendFor, type PrivateContext } from './private-context.js';
@@ -13,15 +13,6 @@ const QUEUED = simpleString('QUEUED');
 const CROSSSLOT = errorReply("CROSSSLOT Keys in request don't hash to the same slot");
 const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.');
 
-/** The request as the scanner handed it over (its bytes are valid during the call only). */
-export interface RawRequest {
-  spec: CommandSpec;
-  buf: Buffer;
-  start: number;
-  end: number;
-  argc: number;
-  args: Int32Array;
-}
 
 /**
  * One client's MULTI ... EXEC (and WATCH) on a dedicated link to the master of the
@@ -50,7 +41,7 @@ export class Transaction implements PrivateOwner, ConnectionState {
 
   /** MULTI, EXEC, DISCARD, WATCH or UNWATCH from `session`. */
   static step(ctx: PrivateContext, session: Session, r: RawRequest): void {
-    const current = session.transaction as Transaction | null;
+    const current = session.transaction;
     const tx = current ?? new Transaction(ctx, session);
     switch (r.spec.transaction) {
       case 'multi':
@@ -142,13 +133,13 @@ export class Transaction implements PrivateOwner, ConnectionState {
 
   /** A command refused before it reached the transaction (arity, NOPERM...): EXEC aborts, if inside MULTI. */
   static flagRefused(session: Session): void {
-    const tx = session.transaction as Transaction;
+    const tx = session.transaction as Transaction; // the dispatcher checked there is one
     if (tx.inMulti) tx.dirty = true;
   }
 
   /** A command inside MULTI: queued on the node, or refused (then EXEC aborts). */
   static queue(session: Session, r: RawRequest): void {
-    (session.transaction as Transaction).queue(r);
+    (session.transaction as Transaction).queue(r); // the dispatcher checked there is one
   }
 
   private queue(r: RawRequest): void {
