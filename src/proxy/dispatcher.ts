@@ -115,6 +115,7 @@ export class Dispatcher {
         }
         if (spec.remembersScript) this.router.scripts.store.remember(buf.subarray(args[2], args[3]));
         const request = new Request(session, buf, start, end, slot);
+        request.readOnly = spec.readOnly;
         if (session.channel !== null) return this.afterPrivate(session, request, () => this.router.route(request));
         session.enqueue(request);
         this.router.route(request);
@@ -163,13 +164,16 @@ export class Dispatcher {
       const link = this.router.linkForSlot(slot, session.id, session.protocol);
       if (link === null) {
         // No open link for the slot now: the router parks it (or fails it) as any request.
-        this.router.route(gather.child(g, encodeGroup(plan, g, buf, args), slot));
+        const parked = gather.child(g, encodeGroup(plan, g, buf, args), slot);
+        parked.readOnly = spec.readOnly;
+        this.router.route(parked);
         continue;
       }
       const size = groupSize(plan, g, args);
       const at = link.reserve(size);
       writeGroup(plan, g, buf, args, link.outputBuffer, at);
       const child = gather.child(g, link.outputBuffer, slot, at, at + size);
+      child.readOnly = spec.readOnly;
       this.router.stamp(child);
       link.sendReserved(child, at, size);
     }

@@ -1,6 +1,7 @@
 import type { Protocol } from '../resp/encode.js';
 import type { PendingReply } from '../upstream/pending.js';
 import { readClock } from '../util/read-clock.js';
+import { clock } from '../util/coarse-clock.js';
 import type { CommandStat } from '../telemetry/command-stats.js';
 
 /** Where a request's reply goes: the client session, which writes replies in request order. */
@@ -30,6 +31,10 @@ export class Request implements PendingReply {
   replyBuf: Buffer | null = null;
   replyStart = 0;
   replyEnd = 0;
+  /** Read-only (Redis' `readonly` command flag): may be sent again after its connection was lost in flight. */
+  readOnly = false;
+  /** Already sent again once after a lost connection. */
+  private resent = false;
   /** MOVED/ASK hops taken and TRYAGAIN/CLUSTERDOWN retries made. */
   redirects = 0;
   retries = 0;
@@ -90,6 +95,18 @@ export class Request implements PendingReply {
     this.buf = buf;
     this.start = start;
     this.end = end;
+  }
+
+  giveUp(reply: Buffer): boolean {
+    if (this.replyBuf !== null) return false;
+    this.fail(reply);
+    return true;
+  }
+
+  resendAfterLoss(): boolean {
+    if (!this.readOnly || this.resent || this.replyBuf !== null || clock.now > this.deadline) return false;
+    this.resent = true;
+    return true;
   }
 
   /** Copies the request's bytes, so they outlive the read buffer they came in. */

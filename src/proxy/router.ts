@@ -204,6 +204,8 @@ export class Router implements LinkEvents {
   }
 
   onRedirect(from: NodeLink, entry: PendingReply, buf: Buffer, start: number, end: number): boolean {
+    // Already answered (given up at its deadline): nothing more to do for it.
+    if ((entry as Request).replyBuf !== null) return true;
     const second = buf[start + 1];
     // N(OSCRIPT): an EVALSHA of a script this node lacks, which slotgate may know and load there.
     if (second === 0x4e) return this.scripts.recover(from, entry as Request, buf, start, end);
@@ -387,6 +389,8 @@ export class Router implements LinkEvents {
         if (link.oldestPendingTime() < limit) {
           this.stats.timeouts++;
           link.abort('request timeout', UPSTREAM_TIMEOUT);
+        } else {
+          this.stats.timeouts += link.failLate(now, UPSTREAM_TIMEOUT);
         }
       }
     }

@@ -25,8 +25,11 @@ export interface LinkEvents {
    * (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), false to give the error to the client as it is.
    */
   onRedirect(link: NodeLink, entry: PendingReply, buf: Buffer, start: number, end: number): boolean;
-  /** The connection was lost or never made; `unsent` requests were never written and can go elsewhere. */
-  onLinkDown(link: NodeLink, reason: string, unsent: PendingReply[]): void;
+  /**
+   * The connection was lost or never made. `again` are the requests to send elsewhere, in their
+   * order: those never written, and read-only ones that were (see PendingReply.resendAfterLoss).
+   */
+  onLinkDown(link: NodeLink, reason: string, again: PendingReply[]): void;
   /** The connection is back after a loss (for the log: node up). */
   onLinkUp?(link: NodeLink): void;
 }
@@ -38,7 +41,15 @@ const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
 
 /** Discards the reply of a command sent before a request (ASKING, SCRIPT LOAD): see `sendAfter`. */
-export const discardedReply: PendingReply = { complete() {}, fail() {}, sentFrom() {}, retryable: false };
+export const discardedReply: PendingReply = {
+  complete() {},
+  fail() {},
+  sentFrom() {},
+  retryable: false,
+  deadline: Infinity,
+  resendAfterLoss: () => false,
+  giveUp: () => false,
+};
 
 /**
  * One shared, pipelined connection to a Redis node. Requests of many clients are appended to one
@@ -187,6 +198,14 @@ export class NodeLink implements ReplySink, Flushable {
   }
 
   /**
+   * Answers `reply` to requests past their deadline that wait behind newer ones (sent again
+   * after a redirect or a lost connection); returns how many. The head's wait is the sweep's.
+   */
+  failLate(now: number, reply: Buffer): number {
+    return this.pending.unordered ? this.pending.failLate(now, reply) : 0;
+  }
+
+  /**
    * Drops the connection (timeout, desync, failed handshake): requests already written get
    * `failure` (default: connection lost), unsent ones are handed back to the router.
    */
@@ -285,15 +304,22 @@ export class NodeLink implements ReplySink, Flushable {
     this.state = 'idle';
     this.scanner.reset();
     this.handshakeReplies = 0;
-    // Entries whose bytes never left slotgate can safely go elsewhere; the others may have run.
-    const unsent: PendingReply[] = [];
-    for (let i = 0; i < this.unsent; i++) {
-      const entry = this.pending.pop() as PendingReply;
-      if (entry.retryable) unsent.unshift(entry);
+    // Entries whose bytes never left slotgate can safely go elsewhere; of the others, which may
+    // have run, only read-only ones go again (once); the rest get the error.
+    const reply = failure ?? errorReply(`ERR slotgate: connection to ${this.address} lost (${reason})`);
+    const again: PendingReply[] = [];
+    const written = this.pending.length - this.unsent;
+    for (let i = 0; i < written; i++) {
+      const entry = this.pending.shift() as PendingReply;
+      if (entry.retryable && entry.resendAfterLoss()) again.push(entry);
+      else entry.fail(reply);
+    }
+    for (let entry = this.pending.shift(); entry !== null; entry = this.pending.shift()) {
+      if (entry.retryable) again.push(entry);
+      else entry.fail(reply);
     }
     this.unsent = 0;
     this.out.clear();
-    this.failAll(failure ?? errorReply(`ERR slotgate: connection to ${this.address} lost (${reason})`));
     this.failures++;
     this.linkFailures++;
     const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.failures - 1));
@@ -301,7 +327,7 @@ export class NodeLink implements ReplySink, Flushable {
       this.reconnectTimer = null;
       if (this.state === 'idle' && this.pending.length > 0) this.connect();
     }, delay);
-    this.events.onLinkDown(this, reason, unsent);
+    this.events.onLinkDown(this, reason, again);
   }
 
   private failAll(reply: Buffer): void {

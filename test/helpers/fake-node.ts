@@ -16,6 +16,8 @@ export type FakeHandler = (
 /** What the fake node knows of the connection a command came on: its protocol (HELLO 3 makes it 3). */
 export interface FakeConnection {
   protocol: 2 | 3;
+  /** Drops the connection at once, answering nothing more on it (a node that died mid-request). */
+  destroy(): void;
 }
 
 /**
@@ -34,7 +36,7 @@ export class FakeNode {
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => {});
       let slow: Promise<void> | null = null;
-      const connection: FakeConnection = { protocol: 2 };
+      const connection: FakeConnection = { protocol: 2, destroy: () => socket.destroy() };
       const parser = new RedisParser({
         returnReply: (reply) => {
           // Command names in upper case, whatever the client sent, so handlers compare simply.

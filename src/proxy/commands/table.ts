@@ -247,6 +247,8 @@ export interface CommandSpec extends KeyLayout {
   transaction: TransactionStep | null;
   pubsub: PubSubStep | null;
   nodeToo: boolean;
+  /** Redis' `readonly` flag: safe to send again when its connection was lost before the reply. */
+  readOnly: boolean;
   /** ACL categories from the cluster's COMMAND (`@read`...): what `+@read` in a user's rules selects. */
   categories: readonly string[];
   /** -1, or the slot it routes by whatever its arguments (see PolicyEntry). */
@@ -317,6 +319,7 @@ function toSpec(info: CommandInfo): CommandSpec {
     transaction: entry?.transaction ?? null,
     pubsub: entry?.pubsub ?? null,
     nodeToo: entry?.nodeToo ?? false,
+    readOnly: info.flags.includes('readonly'),
     categories: info.categories ?? [],
     inSubscription: entry?.inSubscription ?? null,
     fixedSlot: entry?.fixedSlot ?? -1,

@@ -39,6 +39,8 @@ export { discardedReply as IGNORED_REPLY } from '../../upstream/node-link.js';
 /** Forwards a reply to the client's request and then runs `after` (give the link back, end the state). */
 export class ThenReply implements PendingReply {
   readonly retryable = true;
+  /** Dedicated links have no request deadline (a blocked call may wait for ever). */
+  readonly deadline = Infinity;
 
   constructor(
     private readonly request: PendingReply,
@@ -53,6 +55,15 @@ export class ThenReply implements PendingReply {
   fail(reply: Buffer): void {
     this.after();
     this.request.fail(reply);
+  }
+
+  /** The state it ends (a transaction's EXEC, a blocked call) is lost with its link: never sent again. */
+  resendAfterLoss(): boolean {
+    return false;
+  }
+
+  giveUp(): boolean {
+    return false;
   }
 
   sentFrom(buf: Buffer, start: number, end: number, via?: string): void {
