@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { FakeNode, type FakeHandler } from '../helpers/fake-node.js';
+import { arrayReply, type ReplyValue } from '../../src/resp/encode.js';
 import { proxyClient, startTestProxy } from '../helpers/proxy.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
@@ -99,5 +100,32 @@ describe('a node connection lost with requests in flight', () => {
     await expect(client.get('k')).rejects.toThrow('ERR slotgate: upstream timeout');
     // Its deadline is counted from when it was read, not from when it went again; the sweep runs every 100 ms.
     expect(Date.now() - started).toBeLessThan(600 + 400);
+  });
+});
+
+describe('a whole-cluster command with a master that cannot be reached', () => {
+  it('answers an error instead of waiting for ever for the sub-request that was never written', async () => {
+    // The second master's port is closed: its link never connects, so its DBSIZE is never written.
+    const closed = await new FakeNode(() => undefined).listen();
+    const closedPort = closed.port;
+    await closed.close();
+    const node = await new FakeNode((args, self) => {
+      if (args[0] === 'DBSIZE') return ':5\r\n';
+      if (args.join(' ') !== 'CLUSTER SHARDS') return undefined;
+      const shard = (port: number, slots: number[], id: string): unknown[] => [
+        'slots', slots,
+        'nodes', [['id', id.repeat(40), 'port', port, 'ip', '127.0.0.1', 'endpoint', '127.0.0.1', 'role', 'master', 'replication-offset', 0, 'health', 'online']],
+      ];
+      return arrayReply([shard(self.port, [0, 8191], 'a'), shard(closedPort, [8192, 16383], 'b')] as ReplyValue[]);
+    }).listen();
+    cleanup(() => node.close());
+    const proxy = await startTestProxy([`127.0.0.1:${node.port}`], { requestTimeoutMs: 1000 });
+    cleanup(() => proxy.close());
+    // No ready check: its INFO is a whole-cluster command too.
+    const client = proxyClient(proxy, { maxRetriesPerRequest: 0, enableReadyCheck: false });
+    cleanup(() => client.disconnect());
+    await expect(client.dbsize()).rejects.toThrow(/ERR|CLUSTERDOWN/);
+    // The client is not stuck behind it.
+    expect(await client.ping()).toBe('PONG');
   });
 });
