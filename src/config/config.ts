@@ -43,6 +43,14 @@ export interface SlotgateConfig {
   clientQueryBufferLimit: number;
   /** Most requests one client may have in flight before slotgate stops reading from it. */
   clientMaxPending: number;
+  /** Reply bytes a slow reader may have waiting, per client class (Redis' client-output-buffer-limit syntax). */
+  clientOutputBufferLimit: string;
+  /** A client idle this long is closed, milliseconds (0: never). */
+  clientIdleTimeoutMs: number;
+  /** Requests in flight on one node connection before the clients sending to it stop being read. */
+  nodeMaxPending: number;
+  /** TCP keepalive idle time on every connection, milliseconds (0: off). */
+  tcpKeepaliveMs: number;
   /** Most client connections at once (then `-ERR max number of clients reached`). */
   maxClients: number;
   /** Multi-key commands (MGET, MSET, DEL, ...) across slots: `split` per slot and merge, or `reject` with CROSSSLOT. */

@@ -2,6 +2,7 @@ import type { SlotgateConfig } from './config.js';
 import { checkSeed } from './seed.js';
 import type { UserConfig } from '../auth/users.js';
 import { checkTlsProtocols } from './tls-check.js';
+import { checkOutputLimits, DEFAULT_OUTPUT_LIMITS } from './output-limits.js';
 
 /**
  * The one table of slotgate's options. CLI flags (yargs), SLOTGATE_* env vars, YAML file keys,
@@ -183,6 +184,41 @@ const TABLE = [
     min: 1,
     runtime: true,
     description: 'Requests one client may have in flight before slotgate stops reading from it',
+  },
+  {
+    name: 'client-output-buffer-limit',
+    field: 'clientOutputBufferLimit',
+    type: 'string',
+    default: DEFAULT_OUTPUT_LIMITS,
+    runtime: true,
+    check: checkOutputLimits,
+    description: "Reply bytes waiting for a slow client before it is closed, Redis' syntax: <class> <hard> <soft> <soft seconds>",
+  },
+  {
+    name: 'client-idle-timeout',
+    field: 'clientIdleTimeoutMs',
+    type: 'duration',
+    default: 0,
+    min: 0,
+    runtime: true,
+    description: "Closes a client idle this long (Redis' timeout; 0 = never; subscribed and blocked clients are not idle)",
+  },
+  {
+    name: 'node-max-pending',
+    field: 'nodeMaxPending',
+    type: 'number',
+    default: 100000,
+    min: 1,
+    runtime: true,
+    description: 'Requests in flight on one node connection before the clients sending to it stop being read',
+  },
+  {
+    name: 'tcp-keepalive',
+    field: 'tcpKeepaliveMs',
+    type: 'duration',
+    default: 60000,
+    min: 0,
+    description: 'TCP keepalive idle time on client and node connections (0 = off)',
   },
   { name: 'max-clients', field: 'maxClients', type: 'number', default: 10000, min: 1, runtime: true, description: 'Most client connections at once' },
   {

@@ -1,4 +1,5 @@
 import type { SlowLog } from '../telemetry/slowlog.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { AclUser, UserDirectory } from '../auth/users.js';
 import type { ClientTraffic } from '../telemetry/client-traffic.js';
 import type { Protocol } from '../resp/encode.js';
@@ -55,6 +56,8 @@ export interface OptionView {
 /** Proxy-wide facts and controls local commands need. */
 export interface ServerContext {
   readonly slowlog: SlowLog;
+  /** Where sessions log what happens to them (a client closed for its output buffer). */
+  readonly log: Logger;
   /** The users clients can authenticate as (`default`: requirepass's). */
   readonly users: UserDirectory;
   /** Client bytes and protocol errors, added to by every session (metrics). */

@@ -1,5 +1,6 @@
 import type { Protocol } from '../resp/encode.js';
 import type { PendingReply } from '../upstream/pending.js';
+import type { NodeLink } from '../upstream/node-link.js';
 import { readClock } from '../util/read-clock.js';
 import { clock } from '../util/coarse-clock.js';
 import type { CommandStat } from '../telemetry/command-stats.js';
@@ -12,6 +13,8 @@ export interface ReplyTarget {
   readonly protocol: Protocol;
   /** Counts the client's reads; a request belongs to the read it came in (see Session.flush). */
   readonly batch: number;
+  /** Stop reading from the client until `link` has `resumeAt` requests in flight or fewer (node-max-pending). */
+  waitForLink?(link: NodeLink, resumeAt: number): void;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface RouterOptions {
   requestTimeoutMs: number;
   refreshIntervalMs: number;
   maxRedirects: number;
+  /** Requests in flight on a node link beyond which the clients sending to it stop being read. */
+  nodeMaxPending: number;
   link: LinkOptions;
 }
 
@@ -178,7 +180,10 @@ export class Router implements LinkEvents {
       this.park(request);
       return;
     }
-    node.linkFor(request.client.id, request.protocol).send(request, request.buf, request.start, request.end);
+    const link = node.linkFor(request.client.id, request.protocol);
+    link.send(request, request.buf, request.start, request.end);
+    const limit = this.options.nodeMaxPending;
+    if (link.inFlight >= limit) request.client.waitForLink?.(link, limit >> 1);
   }
 
   /** The master keyless requests of this client go to. */

@@ -4,7 +4,8 @@ import { TopologySource } from '../cluster/topology-source.js';
 import { NodeReplyError } from '../upstream/query-node.js';
 import { parseCommandReply } from './commands/command-info.js';
 import { CommandTable, fallbackCommandTable } from './commands/table.js';
-import { useClock } from '../util/coarse-clock.js';
+import { clock, useClock } from '../util/coarse-clock.js';
+import { parseOutputLimits, type OutputLimits } from '../config/output-limits.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ClientView, OptionView, ServerContext } from './client-context.js';
 import { OPTIONS } from '../config/schema.js';
@@ -28,6 +29,12 @@ import { newClientTraffic, type ClientTraffic } from '../telemetry/client-traffi
 import type { CommandStats } from '../telemetry/command-stats.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
+const CLIENT_CHECK_MS = 1000;
+
+/** The option's limits (checked valid when the config was loaded). */
+function outputLimits(config: SlotgateConfig): OutputLimits {
+  return parseOutputLimits(config.clientOutputBufferLimit) as OutputLimits;
+}
 
 /**
  * slotgate's RESP endpoint: accepts clients, gives each a session, and owns the router and the
@@ -52,6 +59,8 @@ export class ProxyServer implements ServerContext {
   /** Dedicated node connections lent to clients (transactions, blocking commands, subscriptions). */
   readonly privateLinks: PrivateLinkPool;
   private warmTimer: NodeJS.Timeout | null = null;
+  /** Once a second: idle clients and clients over the output soft limit for too long. */
+  private clientCheckTimer: NodeJS.Timeout | null = null;
   redisVersion = '7.0.0';
   totalConnections = 0;
   rejectedConnections = 0;
@@ -67,7 +76,7 @@ export class ProxyServer implements ServerContext {
 
   constructor(
     private readonly config: SlotgateConfig,
-    private readonly log: Logger,
+    readonly log: Logger,
   ) {
     const credentials = { user: config.backendUser, password: config.backendPassword };
     this.backendTls = backendTlsFromConfig(config);
@@ -77,7 +86,8 @@ export class ProxyServer implements ServerContext {
       requestTimeoutMs: config.requestTimeoutMs,
       refreshIntervalMs: config.refreshIntervalMs,
       maxRedirects: config.maxRedirects,
-      link: { connectTimeoutMs: config.connectTimeoutMs, credentials, tls: this.backendTls },
+      nodeMaxPending: config.nodeMaxPending,
+      link: { connectTimeoutMs: config.connectTimeoutMs, keepaliveMs: config.tcpKeepaliveMs, credentials, tls: this.backendTls },
     };
     this.router = new Router(this.source, this.routerOptions, log);
     this.limits = {
@@ -86,6 +96,8 @@ export class ProxyServer implements ServerContext {
       queryBufferLimit: config.clientQueryBufferLimit,
       maxPending: config.clientMaxPending,
       slowMs: config.slowlogLogSlowerThanUs / 1000,
+      outputLimits: outputLimits(config),
+      idleTimeoutMs: config.clientIdleTimeoutMs,
     };
     this.slowlog = new SlowLog(config.slowlogMaxLen);
     this.users = new UserDirectory(config.users, config.requirepass);
@@ -147,6 +159,8 @@ export class ProxyServer implements ServerContext {
     this.privateLinks.warm(this.router.masterNodes());
     this.warmTimer = setInterval(() => this.privateLinks.warm(this.router.masterNodes()), this.config.refreshIntervalMs);
     this.warmTimer.unref();
+    this.clientCheckTimer = setInterval(() => this.checkClients(), CLIENT_CHECK_MS);
+    this.clientCheckTimer.unref();
     await this.loadCommandTable();
   }
 
@@ -166,6 +180,15 @@ export class ProxyServer implements ServerContext {
     }
   }
 
+  /** Closes idle clients (client-idle-timeout) and slow readers (client-output-buffer-limit's soft limit). */
+  private checkClients(): void {
+    const checkIdle = this.limits.idleTimeoutMs > 0;
+    const now = clock.now;
+    for (const session of this.sessions) {
+      if (!session.checkOutputLimit(now) && checkIdle) session.checkIdle(now);
+    }
+  }
+
   private accept(socket: net.Socket, openTransport: TransportOpener): void {
     this.totalConnections++;
     if (this.sessions.size >= this.config.maxClients) {
@@ -175,6 +198,8 @@ export class ProxyServer implements ServerContext {
       socket.end(MAX_CLIENTS_REPLY, () => socket.destroy());
       return;
     }
+    // Dead peers (a client host gone without a FIN) are found by keepalive probes.
+    if (this.config.tcpKeepaliveMs > 0) socket.setKeepAlive(true, this.config.tcpKeepaliveMs);
     let session: Session;
     try {
       session = this.newSession(openTransport);
@@ -274,6 +299,9 @@ export class ProxyServer implements ServerContext {
     const config = this.config;
     this.limits.maxPending = config.clientMaxPending;
     this.limits.slowMs = config.slowlogLogSlowerThanUs / 1000;
+    this.limits.outputLimits = outputLimits(config);
+    this.limits.idleTimeoutMs = config.clientIdleTimeoutMs;
+    this.routerOptions.nodeMaxPending = config.nodeMaxPending;
     this.slowlog.setMaxLen(config.slowlogMaxLen);
     this.routerOptions.maxRedirects = config.maxRedirects;
     this.routerOptions.requestTimeoutMs = config.requestTimeoutMs;
@@ -314,6 +342,7 @@ export class ProxyServer implements ServerContext {
     ]);
     for (const session of this.sessions) session.destroy();
     if (this.warmTimer !== null) clearInterval(this.warmTimer);
+    if (this.clientCheckTimer !== null) clearInterval(this.clientCheckTimer);
     this.privateLinks.close();
     this.router.stop();
     this.releaseClock?.();

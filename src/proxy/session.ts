@@ -14,6 +14,9 @@ import { Request, type ReplyTarget } from './request.js';
 import { readClock, tickReadClock } from '../util/read-clock.js';
 import type { CommandStat } from '../telemetry/command-stats.js';
 import type { ClientTraffic } from '../telemetry/client-traffic.js';
+import type { OutputLimits } from '../config/output-limits.js';
+import type { NodeLink } from '../upstream/node-link.js';
+import { clock } from '../util/coarse-clock.js';
 
 /** Client state held on dedicated node connections (a transaction, a subscription, a blocked call). */
 export interface ConnectionState {
@@ -42,6 +45,10 @@ export interface SessionLimits {
   maxPending: number;
   /** End-to-end milliseconds from which a request goes to the slow log. */
   slowMs: number;
+  /** Reply bytes a client may have waiting (client-output-buffer-limit). */
+  outputLimits: OutputLimits;
+  /** Milliseconds without a request after which a client is closed (0: never). */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -79,6 +86,12 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   private closed = false;
   private pausedForPending = false;
   private pausedForOutput = false;
+  /** A node link this client sent to has too many requests in flight (node-max-pending). */
+  private pausedForLink = false;
+  /** Coarse-clock time of the last read from the client (client-idle-timeout). */
+  private lastReadAt = clock.now;
+  /** Coarse-clock time since which the output is above the soft limit (0: it is not). */
+  private overSoftSince = 0;
   /** A request later ones must not overtake (a whole-cluster command still talking to the nodes). */
   private barrier: Request | null = null;
   private readonly connectedAt = Date.now();
@@ -120,6 +133,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.transport = openTransport((chunk) => {
       tickReadClock();
       this.batch++;
+      this.lastReadAt = clock.now;
       this.traffic.bytesIn += chunk.length;
       if (!this.closing) this.scanner.feed(chunk);
     });
@@ -147,6 +161,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       !this.closing &&
       !this.pausedForPending &&
       !this.pausedForOutput &&
+      !this.pausedForLink &&
       this.barrier === null &&
       this.inFlight < this.limits.maxPending
     );
@@ -195,6 +210,58 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       this.pausedForPending = true;
       this.socket.pause();
     }
+  }
+
+  waitForLink(link: NodeLink, resumeAt: number): void {
+    if (this.pausedForLink) return;
+    this.pausedForLink = true;
+    this.socket.pause();
+    link.whenDrained(this.linkDrained, resumeAt);
+  }
+
+  private readonly linkDrained = (): void => {
+    this.pausedForLink = false;
+    this.updateReading();
+  };
+
+  /**
+   * Closes the client when its waiting reply bytes are past the output buffer limit of its
+   * class (at once above the hard limit; above the soft one for its seconds), as Redis does
+   * with a slow reader. Checked when a write could not go out at once, on each message pushed
+   * meanwhile, and by the server's periodic check. True when it closed the client.
+   */
+  checkOutputLimit(now: number): boolean {
+    if (this.closed) return false;
+    const limit = this.subscription !== null ? this.limits.outputLimits.pubsub : this.limits.outputLimits.normal;
+    const bytes = this.outputBytes;
+    let over = limit.hard > 0 && bytes >= limit.hard;
+    if (!over && limit.soft > 0 && bytes >= limit.soft) {
+      if (this.overSoftSince === 0) this.overSoftSince = now;
+      else over = now - this.overSoftSince >= limit.softSeconds * 1000;
+    } else if (!over) {
+      this.overSoftSince = 0;
+    }
+    if (!over) return false;
+    this.traffic.outputLimitCloses++;
+    this.server.log.warn(
+      { client: this.id, addr: this.peerAddress, outputBytes: bytes, type: this.type },
+      'client closed for overcoming of output buffer limits',
+    );
+    this.kill();
+    return true;
+  }
+
+  /**
+   * Closes the client if it sent nothing for client-idle-timeout and waits for nothing (Redis'
+   * `timeout`: subscribed and blocked clients are not idle). True when it closed the client.
+   */
+  checkIdle(now: number): boolean {
+    const timeout = this.limits.idleTimeoutMs;
+    if (timeout === 0 || this.closed || this.inFlight > 0 || this.subscription !== null || this.blocked !== null) return false;
+    if (now - this.lastReadAt < timeout) return false;
+    this.traffic.idleCloses++;
+    this.kill();
+    return true;
   }
 
   /** CLIENT REPLY ON|OFF|SKIP: applies from the CLIENT REPLY command's own reply on, as on Redis. */
@@ -272,6 +339,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   pushFrame(buf: Buffer, start: number, end: number): void {
     if (this.closed) return;
     this.out.add(buf, start, end);
+    if (this.pausedForOutput && this.checkOutputLimit(clock.now)) return;
     scheduleFlush(this);
   }
 
@@ -327,6 +395,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     if (!this.out.isEmpty && !this.transport.write(this.out.take())) {
       this.pausedForOutput = true;
       this.socket.pause();
+      if (this.checkOutputLimit(clock.now)) return;
     }
     if (this.closing && this.head === null && !this.ended) {
       this.ended = true;

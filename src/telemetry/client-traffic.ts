@@ -6,8 +6,12 @@ export interface ClientTraffic {
   bytesOut: number;
   /** Clients closed for malformed input. */
   protocolErrors: number;
+  /** Clients closed for holding more reply bytes than client-output-buffer-limit allows. */
+  outputLimitCloses: number;
+  /** Clients closed after client-idle-timeout without a request. */
+  idleCloses: number;
 }
 
 export function newClientTraffic(): ClientTraffic {
-  return { bytesIn: 0, bytesOut: 0, protocolErrors: 0 };
+  return { bytesIn: 0, bytesOut: 0, protocolErrors: 0, outputLimitCloses: 0, idleCloses: 0 };
 }

@@ -147,6 +147,8 @@ export function createMetrics(proxy: ProxyServer, ready: ReadySource): Registry 
   counter(registry, 'slotgate_client_bytes_received_total', 'Bytes read from clients', () => proxy.traffic.bytesIn);
   counter(registry, 'slotgate_client_bytes_sent_total', 'Bytes written to clients', () => proxy.traffic.bytesOut);
   counter(registry, 'slotgate_protocol_errors_total', 'Clients closed for malformed input', () => proxy.traffic.protocolErrors);
+  counter(registry, 'slotgate_output_limit_closes_total', 'Clients closed for exceeding client-output-buffer-limit', () => proxy.traffic.outputLimitCloses);
+  counter(registry, 'slotgate_idle_closes_total', 'Clients closed after client-idle-timeout', () => proxy.traffic.idleCloses);
   gauge(registry, 'slotgate_private_links_lent', 'Dedicated node connections lent to clients now', () => proxy.privateLinks.lentCount);
   gauge(registry, 'slotgate_private_links_idle', 'Dedicated node connections connected and ready to lend', () => proxy.privateLinks.idleCount);
   counter(registry, 'slotgate_drain_closes_total', 'Client connections closed by a drain (shutdown)', () => proxy.drainCloses);

@@ -13,6 +13,8 @@ import type { NodeCredentials } from './query-node.js';
 
 export interface LinkOptions {
   connectTimeoutMs: number;
+  /** TCP keepalive idle time (0: off). */
+  keepaliveMs: number;
   credentials: NodeCredentials;
   /** TLS towards the nodes, null for plain TCP. */
   tls: BackendTls | null;
@@ -77,6 +79,9 @@ export class NodeLink implements ReplySink, Flushable {
   requestsSent = 0;
   /** Times the connection was lost, refused or timed out (metrics). */
   linkFailures = 0;
+  /** Called back once in-flight requests fall to `resumeAt`: clients that stopped being read for this link (see `whenDrained`). */
+  private waiters: (() => void)[] = [];
+  private resumeAt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
   /**
@@ -187,6 +192,22 @@ export class NodeLink implements ReplySink, Flushable {
     writeToSocket(this.socket, this.fd, data);
   }
 
+  /**
+   * Calls `resume` once this link's requests in flight fall to `resumeAt`, or it is lost: a
+   * client that sent to it while it had too many stops being read until then (backpressure
+   * instead of an unbounded queue towards a slow node).
+   */
+  whenDrained(resume: () => void, resumeAt: number): void {
+    this.waiters.push(resume);
+    this.resumeAt = resumeAt;
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resume of waiters) resume();
+  }
+
   /** Opens the connection now rather than at the first send (links kept ready in a pool). */
   connectNow(): void {
     if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
@@ -222,6 +243,7 @@ export class NodeLink implements ReplySink, Flushable {
     this.socket = null;
     socket?.destroy();
     this.failAll(errorReply(`ERR slotgate: link to ${this.address} closed`));
+    this.releaseWaiters();
   }
 
   private connect(): void {
@@ -240,7 +262,7 @@ export class NodeLink implements ReplySink, Flushable {
     this.socket = socket;
     socket.resume(); // flowing, so that the end of the input is seen ('end', then 'close')
     socket.setNoDelay(true);
-    socket.setKeepAlive(true, 10_000);
+    if (this.options.keepaliveMs > 0) socket.setKeepAlive(true, this.options.keepaliveMs);
     this.connectTimer = setTimeout(() => {
       if (this.socket === socket) this.abort(`connect timeout after ${this.options.connectTimeoutMs} ms`);
     }, this.options.connectTimeoutMs);
@@ -288,6 +310,7 @@ export class NodeLink implements ReplySink, Flushable {
       this.abort('reply without a request');
       return;
     }
+    if (this.waiters.length > 0 && this.pending.length <= this.resumeAt) this.releaseWaiters();
     if (buf[start] === 0x2d && entry.retryable && this.events.onRedirect(this, entry, buf, start, end)) return;
     entry.complete(buf, start, end);
   }
@@ -328,6 +351,7 @@ export class NodeLink implements ReplySink, Flushable {
       if (this.state === 'idle' && this.pending.length > 0) this.connect();
     }, delay);
     this.events.onLinkDown(this, reason, again);
+    this.releaseWaiters();
   }
 
   private failAll(reply: Buffer): void {
