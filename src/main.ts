@@ -71,7 +71,8 @@ const reload = async (): Promise<void> => {
     for (const warning of next.warnings) log.warn(warning);
     proxy.reloadConfig(next.config);
   } else {
-    const errors = next.errors.length > 0 ? next.errors : [next.stderr.trim()];
+    // First lines only: a YAML error goes on with an excerpt of the file, which may hold a secret.
+    const errors = (next.errors.length > 0 ? next.errors : [next.stderr.trim()]).map((e) => e.split('\n')[0]);
     log.error({ errors }, 'configuration not reloaded: it is not valid; the running configuration is kept');
   }
   proxy.reloadTls();
