@@ -293,6 +293,7 @@ export class ProxyServer implements ServerContext {
   setOption(name: string, value: string): string | null {
     const spec = OPTIONS.find((o) => o.name === name);
     if (spec === undefined) return `Unknown option '${name}'`;
+    if (spec.reloadable === true) return `'${name}' cannot be changed with PROXY CONFIG SET (change the configuration and send slotgate SIGHUP)`;
     if (spec.runtime !== true) return `'${name}' cannot be changed while running (restart with the new value)`;
     const coerced = coerceValue(spec, value);
     if (!coerced.ok) return `Invalid value for '${name}': ${coerced.error}`;

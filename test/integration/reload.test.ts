@@ -145,6 +145,15 @@ describe('SIGHUP reloads the configuration file', () => {
     await call(admin, ['PROXY', 'CONFIG', 'GET', 'max-redirects'], configValue('max-redirects', '3'));
     await call(admin, ['PROXY', 'CONFIG', 'GET', 'slowlog-max-len'], configValue('slowlog-max-len', '7'));
     await call(admin, ['MGET', 'reload:a', 'reload:b', 'reload:c'], /-CROSSSLOT/);
+    await call(admin, ['PROXY', 'CONFIG', 'SET', 'requirepass', 'x'], /-ERR 'requirepass' cannot be changed with PROXY CONFIG SET \(change the configuration and send slotgate SIGHUP\)\r\n/);
+    await call(admin, ['PROXY', 'CONFIG', 'SET', 'drain-delay', '20s'], /-ERR Invalid value for 'drain-delay': drain-delay \(20s\) must be shorter than drain-timeout \(10s\)/);
+    // Newly changeable with PROXY CONFIG SET too, and for open connections: max-args.
+    await call(admin, ['PROXY', 'CONFIG', 'SET', 'max-args', '5'], /\+OK\r\n/);
+    await call(admin, ['PROXY', 'CONFIG', 'GET', 'max-args'], configValue('max-args', '5'));
+    const wide = await rawConnect(port);
+    await call(wide, ['MGET', 'a', 'b', 'c', 'd', 'e'], /-ERR Protocol error: invalid multibulk length\r\n/);
+    await wide.closed;
+    await call(admin, ['PROXY', 'CONFIG', 'SET', 'max-args', '1048576'], /\+OK\r\n/);
 
     // The app user has its new permissions on its open connection, and its new password.
     await call(app, ['GET', 'reload:app'], /\$2\r\nv1\r\n/);
