@@ -148,6 +148,11 @@ export class UserDirectory {
     return this.byName.has(name);
   }
 
+  /** The user of this name (enabled or not), undefined when there is none. */
+  get(name: string): AclUser | undefined {
+    return this.byName.get(name);
+  }
+
   /** The user a new connection is, already authenticated; null when it must AUTH first. */
   get initialUser(): AclUser | null {
     const d = this.defaultUser;

@@ -82,6 +82,10 @@ export interface SlotgateConfig {
   backendTlsServername?: string;
   /** Check that a node's certificate names the host (or `backend-tls-servername`); the chain is always checked. */
   backendTlsVerifyHostname: 'yes' | 'no';
+  /** SIGTERM/SIGINT: milliseconds /readyz fails while clients are still served, before the listeners close. */
+  drainDelayMs: number;
+  /** SIGTERM/SIGINT: milliseconds from the signal to the exit at most; clients still open then are cut. */
+  drainTimeoutMs: number;
   /** Whether the admin HTTP listener (/metrics, /livez, /readyz) runs. */
   adminEnabled: boolean;
   /** Admin HTTP port; 0 = any free port (tests). */

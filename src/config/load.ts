@@ -8,6 +8,7 @@ import { redactValue } from './redact.js';
 import { defaultConfig, envName, FILE_SUFFIX, OPTIONS, type OptionSpec } from './schema.js';
 import { coerceValue, formatValue } from './values.js';
 import { tlsConfigErrors } from './tls-check.js';
+import { drainConfigErrors } from './drain-check.js';
 import { packageVersion } from '../version.js';
 
 // Re-exported for main.ts; modules that only log (telemetry) should import redact.js, without yargs.
@@ -77,6 +78,7 @@ export async function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Promis
     errors.push('no seed nodes: give at least one host:port (as an argument, --seeds, SLOTGATE_SEEDS or seeds: in the config file)');
   }
   errors.push(...tlsConfigErrors(config));
+  errors.push(...drainConfigErrors(config));
 
   if (args['check-config'] === true) {
     return {

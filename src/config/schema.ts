@@ -32,8 +32,13 @@ export interface OptionSpec {
   max?: number;
   /** Allowed values of a string option. */
   choices?: readonly string[];
-  /** Changeable while running with `PROXY CONFIG SET`. */
+  /** Changeable while running with `PROXY CONFIG SET`, and applied by a SIGHUP reload. */
   runtime?: boolean;
+  /**
+   * Applied by a SIGHUP reload of the configuration, though not changeable with `PROXY CONFIG SET`
+   * (passwords and users). Options with neither flag need a restart.
+   */
+  reloadable?: boolean;
   /** Extra check of each string (or list item); returns an error message or undefined. */
   check?: (value: string) => string | undefined;
 }
@@ -70,6 +75,7 @@ const TABLE = [
     field: 'requirepass',
     type: 'string',
     secret: true,
+    reloadable: true,
     description: 'Password clients must give (AUTH / HELLO AUTH) before anything else',
   },
   {
@@ -78,6 +84,7 @@ const TABLE = [
     type: 'users',
     default: [],
     secret: true,
+    reloadable: true,
     description:
       'Users clients can AUTH as, in YAML or JSON: [{name, password | sha256, commands: "+@read -@dangerous", keys: "~cache:*"}] (best given as users-file)',
   },
@@ -122,6 +129,7 @@ const TABLE = [
     type: 'number',
     default: 2,
     min: 0,
+    runtime: true,
     description: 'Dedicated connections kept open and ready per master, so a MULTI or BLPOP needs no connect',
   },
   {
@@ -165,15 +173,17 @@ const TABLE = [
     type: 'size',
     default: 512 * MB,
     min: 1,
+    runtime: true,
     description: 'Largest bulk string a client may send',
   },
-  { name: 'max-args', field: 'maxArgs', type: 'number', default: 1048576, min: 1, description: 'Most arguments in one request' },
+  { name: 'max-args', field: 'maxArgs', type: 'number', default: 1048576, min: 1, runtime: true, description: 'Most arguments in one request' },
   {
     name: 'client-query-buffer-limit',
     field: 'clientQueryBufferLimit',
     type: 'size',
     default: 1 * GB,
     min: 1,
+    runtime: true,
     description: "Most bytes of one client's unparsed input",
   },
   {
@@ -242,6 +252,7 @@ const TABLE = [
     name: 'announce-host',
     field: 'announceHost',
     type: 'string',
+    runtime: true,
     description: 'Host slotgate gives cluster-aware clients in CLUSTER SLOTS/SHARDS/NODES (default: the address they connected to)',
   },
   {
@@ -250,6 +261,7 @@ const TABLE = [
     type: 'number',
     min: 1,
     max: 65535,
+    runtime: true,
     description: 'Port slotgate gives cluster-aware clients (e.g. the NodePort; default: the port they connected to)',
   },
   {
@@ -312,6 +324,26 @@ const TABLE = [
     default: 'yes',
     choices: ['yes', 'no'],
     description: "Check that a node's certificate names its host (or backend-tls-servername); the CA chain is always checked",
+  },
+  {
+    name: 'drain-delay',
+    field: 'drainDelayMs',
+    type: 'duration',
+    default: 5000,
+    min: 0,
+    runtime: true,
+    description:
+      'On SIGTERM/SIGINT: how long /readyz fails while clients are still served and accepted, before the listeners close (so load balancers stop sending clients)',
+  },
+  {
+    name: 'drain-timeout',
+    field: 'drainTimeoutMs',
+    type: 'duration',
+    default: 10000,
+    min: 1,
+    runtime: true,
+    description:
+      'On SIGTERM/SIGINT: the most time from the signal to the exit; clients still open then are cut (must be longer than drain-delay)',
   },
   {
     name: 'admin-enabled',

@@ -11,6 +11,8 @@ import type { ClientView, OptionView, ServerContext } from './client-context.js'
 import { OPTIONS } from '../config/schema.js';
 import { coerceValue, formatValue } from '../config/values.js';
 import { REDACTED } from '../config/redact.js';
+import { describeChange, diffConfig, diffUsers } from '../config/diff.js';
+import { drainConfigErrors } from '../config/drain-check.js';
 import type { SessionLimits } from './session.js';
 import type { RouterOptions } from './router.js';
 import { Dispatcher } from './dispatcher.js';
@@ -27,6 +29,8 @@ import { reloadTlsFiles } from '../net/tls-reload.js';
 import { backendTlsFromConfig, type BackendTls } from '../net/backend-tls.js';
 import { newClientTraffic, type ClientTraffic } from '../telemetry/client-traffic.js';
 import type { CommandStats } from '../telemetry/command-stats.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 const CLIENT_CHECK_MS = 1000;
@@ -67,12 +71,16 @@ export class ProxyServer implements ServerContext {
   /** Client bytes and protocol errors (metrics). */
   readonly traffic: ClientTraffic = newClientTraffic();
   /**
-   * True while shutting down gracefully: /readyz answers 503 so load balancers stop sending
-   * clients. Set by the drain feature (not yet written); false until then.
+   * True while shutting down gracefully (`drain`): /readyz answers 503 so load balancers stop
+   * sending clients.
    */
   draining = false;
-  /** Client connections closed by a drain (slotgate_drain_closes_total; counted by the drain feature). */
+  /** Client connections closed by a drain, gracefully or cut at drain-timeout (slotgate_drain_closes_total). */
   drainCloses = 0;
+  /** The drain closed the listeners: a connection that still arrives (a TLS handshake under way) is dropped. */
+  private listenersClosed = false;
+  /** Called when the last session closes during a drain. */
+  private onLastSessionClosed: (() => void) | null = null;
 
   constructor(
     private readonly config: SlotgateConfig,
@@ -93,7 +101,7 @@ export class ProxyServer implements ServerContext {
     this.limits = {
       maxBulkLen: config.protoMaxBulkLen,
       maxArgs: config.maxArgs,
-      queryBufferLimit: config.clientQueryBufferLimit,
+      maxBuffered: config.clientQueryBufferLimit,
       maxPending: config.clientMaxPending,
       slowMs: config.slowlogLogSlowerThanUs / 1000,
       outputLimits: outputLimits(config),
@@ -115,13 +123,21 @@ export class ProxyServer implements ServerContext {
       config.tlsPort === undefined ? null : new TlsListener(config, (socket) => this.accept(socket, streamTransport(socket)), log);
   }
 
-  /** Built once from the config (users and requirepass are not changeable at run time). */
-  readonly users: UserDirectory;
+  /**
+   * From `users` and `requirepass`; replaced by a SIGHUP reload that changes them (new AUTH and
+   * HELLO AUTH use the new one; open connections are re-bound, see `replaceUsers`).
+   */
+  users: UserDirectory;
   /** SLOWLOG GET/LEN/RESET: slotgate's own, end to end. */
   readonly slowlog: SlowLog;
   /** Counts and reply times per command (metrics). */
   get commandStats(): CommandStats {
     return this.dispatcher.commandStats;
+  }
+
+  /** drain-timeout now (changeable): the bound of a drain from its signal. */
+  get drainTimeoutMs(): number {
+    return this.config.drainTimeoutMs;
   }
 
   get clientCount(): number {
@@ -190,6 +206,10 @@ export class ProxyServer implements ServerContext {
   }
 
   private accept(socket: net.Socket, openTransport: TransportOpener): void {
+    if (this.listenersClosed) {
+      socket.destroy();
+      return;
+    }
     this.totalConnections++;
     if (this.sessions.size >= this.config.maxClients) {
       this.rejectedConnections++;
@@ -218,8 +238,15 @@ export class ProxyServer implements ServerContext {
       this,
       this.dispatcher,
       this.limits,
-      (s) => this.sessions.delete(s),
+      (s) => this.sessionClosed(s),
     );
+  }
+
+  private sessionClosed(session: Session): void {
+    if (!this.sessions.delete(session)) return;
+    if (!this.listenersClosed) return;
+    this.drainCloses++;
+    if (this.sessions.size === 0) this.onLastSessionClosed?.();
   }
 
   private sumOverClients(value: (session: Session) => number): number {
@@ -291,13 +318,28 @@ export class ProxyServer implements ServerContext {
   setOption(name: string, value: string): string | null {
     const spec = OPTIONS.find((o) => o.name === name);
     if (spec === undefined) return `Unknown option '${name}'`;
+    if (spec.reloadable === true) return `'${name}' cannot be changed with PROXY CONFIG SET (change the configuration and send slotgate SIGHUP)`;
     if (spec.runtime !== true) return `'${name}' cannot be changed while running (restart with the new value)`;
     const coerced = coerceValue(spec, value);
     if (!coerced.ok) return `Invalid value for '${name}': ${coerced.error}`;
+    const problems = drainConfigErrors({ ...this.config, [spec.field]: coerced.value });
+    if (problems.length > 0) return `Invalid value for '${name}': ${problems[0]}`;
     (this.config as unknown as Record<string, unknown>)[spec.field] = coerced.value;
-    // Options read where they are used (cross-slot, admin-commands, max-clients) need nothing more.
+    this.applyRuntimeOptions();
+    this.log.info({ option: name, value: coerced.value }, 'option changed');
+    return null;
+  }
+
+  /**
+   * Hands the config's runtime options to where they are used. Options read where they are used
+   * (cross-slot, admin-commands, max-clients, announce-*, drain-*) need nothing more.
+   */
+  private applyRuntimeOptions(): void {
     const config = this.config;
     this.limits.maxPending = config.clientMaxPending;
+    this.limits.maxBulkLen = config.protoMaxBulkLen;
+    this.limits.maxArgs = config.maxArgs;
+    this.limits.maxBuffered = config.clientQueryBufferLimit;
     this.limits.slowMs = config.slowlogLogSlowerThanUs / 1000;
     this.limits.outputLimits = outputLimits(config);
     this.limits.idleTimeoutMs = config.clientIdleTimeoutMs;
@@ -306,10 +348,82 @@ export class ProxyServer implements ServerContext {
     this.routerOptions.maxRedirects = config.maxRedirects;
     this.routerOptions.requestTimeoutMs = config.requestTimeoutMs;
     this.privateLinks.limits.max = config.privateLinksMax;
+    this.privateLinks.limits.idlePerNode = config.privateLinksIdle;
     this.log.level = config.logLevel;
     this.dispatcher.traceTo(this.log);
-    this.log.info({ option: name, value: coerced.value }, 'option changed');
-    return null;
+  }
+
+  /**
+   * SIGHUP: takes over what `next` (the configuration resolved again, as at start, and valid)
+   * changes of the runtime and reloadable options; the others are kept and named as needing a
+   * restart. Passwords and users: see `replaceUsers`. Logs what changed (secrets by name only).
+   */
+  reloadConfig(next: SlotgateConfig): ReloadOutcome {
+    const changes = diffConfig(this.config, next);
+    const running = this.config as unknown as Record<string, unknown>;
+    const wanted = next as unknown as Record<string, unknown>;
+    const applied: Record<string, unknown> = {};
+    const restart: string[] = [];
+    let usersChanged = false;
+    let usersSummary: ReturnType<typeof diffUsers> | undefined;
+    for (const { spec, effect } of changes) {
+      if (effect === 'restart') {
+        restart.push(spec.name);
+        continue;
+      }
+      applied[spec.name] = describeChange(spec, running[spec.field], wanted[spec.field]);
+      if (spec.field === 'users') usersSummary = diffUsers(this.config.users, next.users);
+      if (spec.field === 'users' || spec.field === 'requirepass') usersChanged = true;
+      const value = wanted[spec.field];
+      running[spec.field] = Array.isArray(value) ? [...(value as unknown[])] : value;
+    }
+    this.applyRuntimeOptions();
+    const outcome: ReloadOutcome = { applied: Object.keys(applied), restart, clientsClosed: 0, clientsRebound: 0 };
+    if (usersChanged) Object.assign(outcome, this.replaceUsers());
+    if (restart.length > 0) {
+      this.log.warn({ options: restart }, 'configuration reload: changed, needs a restart (the running values are kept)');
+    }
+    if (outcome.applied.length > 0) {
+      this.log.info(
+        { changed: applied, users: usersSummary, clientsClosed: outcome.clientsClosed, clientsRebound: outcome.clientsRebound },
+        'configuration reloaded',
+      );
+    } else {
+      this.log.info('configuration reloaded: nothing to change');
+    }
+    return outcome;
+  }
+
+  /**
+   * New passwords and users (`users`, `requirepass` changed): AUTH and HELLO AUTH use them from
+   * now on. Connections stay connected, as on Redis when requirepass changes, and get their
+   * user's new permissions (re-bound by name), except those authenticated as a user that is
+   * gone or disabled, which are closed at once (as Redis' ACL DELUSER closes them).
+   * Connections not yet authenticated need the new passwords; if `default` needs none any more
+   * they are in as `default`, as on Redis.
+   */
+  private replaceUsers(): { clientsClosed: number; clientsRebound: number } {
+    const users = new UserDirectory(this.config.users, this.config.requirepass);
+    this.users = users;
+    let clientsClosed = 0;
+    let clientsRebound = 0;
+    for (const session of [...this.sessions]) {
+      const old = session.user;
+      if (old === null) {
+        const initial = users.initialUser;
+        if (initial !== null) session.rebind(initial);
+        continue;
+      }
+      const now = users.get(old.name);
+      if (now === undefined || !now.enabled) {
+        session.kill();
+        clientsClosed++;
+      } else {
+        session.rebind(now);
+        clientsRebound++;
+      }
+    }
+    return { clientsClosed, clientsRebound };
   }
 
   clientList(): string {
@@ -333,6 +447,70 @@ export class ProxyServer implements ServerContext {
     return rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   }
 
+  /**
+   * Graceful shutdown (SIGTERM/SIGINT), in phases, each logged: /readyz fails at once while
+   * clients are still served and accepted for `drain-delay`; then the listeners close, and each
+   * client reads no more requests, gets the replies of those in flight and is closed (at once
+   * when it has none); then the node links close. Clients still open `drain-timeout` after the
+   * start are cut (destroyed). Resolves when everything is closed; the caller exits.
+   */
+  async drain(signal: string): Promise<DrainOutcome> {
+    const startedAt = Date.now();
+    const { drainDelayMs, drainTimeoutMs } = this.config;
+    this.draining = true;
+    this.log.info(
+      { signal, drainDelayMs, drainTimeoutMs, clients: this.sessions.size },
+      'drain: not ready (/readyz 503); still serving until drain-delay has passed',
+    );
+    await sleep(drainDelayMs);
+
+    this.listenersClosed = true;
+    this.server.close();
+    void this.tlsListener?.close();
+    const draining = this.sessions.size;
+    let busy = 0;
+    for (const session of this.sessions) {
+      if (session.pendingRequests > 0) busy++;
+      session.drain();
+    }
+    this.log.info(
+      { clients: draining, withRequestsInFlight: busy },
+      'drain: listeners closed; clients get the replies of their requests in flight, then are closed',
+    );
+
+    const left = Math.max(0, startedAt + drainTimeoutMs - Date.now());
+    const allClosed = new Promise<boolean>((resolve) => {
+      if (this.sessions.size === 0) return resolve(true);
+      this.onLastSessionClosed = () => resolve(true);
+      setTimeout(() => resolve(false), left).unref();
+    });
+    let cut = 0;
+    if (await allClosed) {
+      this.log.info({ clients: draining, ms: Date.now() - startedAt }, 'drain: every client closed');
+    } else {
+      cut = this.sessions.size;
+      const stuck = [...this.sessions].map((s) => ({ id: s.id, addr: s.peerAddress, pending: s.pendingRequests }));
+      this.log.warn({ cut, clients: stuck.slice(0, 20) }, 'drain: drain-timeout reached; cutting the clients still open');
+      for (const session of [...this.sessions]) session.kill();
+    }
+    this.onLastSessionClosed = null;
+    this.stopNodeSide();
+    this.log.info({ closed: draining - cut, cut, ms: Date.now() - startedAt }, 'drain: node links closed; done');
+    return { closed: draining - cut, cut };
+  }
+
+  /** Closes the dedicated and shared node links and stops the refresh timers. */
+  private stopNodeSide(): void {
+    if (this.warmTimer !== null) clearInterval(this.warmTimer);
+    this.warmTimer = null;
+    if (this.clientCheckTimer !== null) clearInterval(this.clientCheckTimer);
+    this.clientCheckTimer = null;
+    this.privateLinks.close();
+    this.router.stop();
+    this.releaseClock?.();
+    this.releaseClock = null;
+  }
+
   /** Stops listening, closes clients and node links. */
   async close(): Promise<void> {
     const closed = Promise.all([
@@ -341,14 +519,23 @@ export class ProxyServer implements ServerContext {
       this.tlsListener?.close(),
     ]);
     for (const session of this.sessions) session.destroy();
-    if (this.warmTimer !== null) clearInterval(this.warmTimer);
-    if (this.clientCheckTimer !== null) clearInterval(this.clientCheckTimer);
-    this.privateLinks.close();
-    this.router.stop();
-    this.releaseClock?.();
-    this.releaseClock = null;
+    this.stopNodeSide();
     await closed;
   }
+}
+
+/** What a SIGHUP reload did: option names applied and kept for a restart, clients closed (user gone) and re-bound. */
+export interface ReloadOutcome {
+  applied: string[];
+  restart: string[];
+  clientsClosed: number;
+  clientsRebound: number;
+}
+
+/** How a drain ended: clients closed after their replies, and clients cut at drain-timeout. */
+export interface DrainOutcome {
+  closed: number;
+  cut: number;
 }
 
 /** Starts a proxy with this configuration; resolves once it listens and has tried the cluster. */

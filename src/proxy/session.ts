@@ -3,7 +3,7 @@ import type { Transaction } from './private/transaction.js';
 import type { Subscription } from './private/subscription.js';
 import type { BlockedCall } from './private/blocked-call.js';
 import type net from 'node:net';
-import { RequestScanner, type RequestSink } from '../resp/request-scanner.js';
+import { RequestScanner, type RequestScannerLimits, type RequestSink } from '../resp/request-scanner.js';
 import { errorReply, type Protocol } from '../resp/encode.js';
 import { WriteBatch } from '../util/write-batch.js';
 import type { ClientTransport, TransportOpener } from '../net/client-transport.js';
@@ -37,10 +37,12 @@ const PROTOCOL_SWITCH = { links: 'of the previous protocol' };
 /** Ready reply bytes beyond which a session writes without waiting for the rest of their read. */
 const HOLD_MAX_BYTES = 64 * 1024;
 
-export interface SessionLimits {
-  maxBulkLen: number;
-  maxArgs: number;
-  queryBufferLimit: number;
+/**
+ * Limits every session shares (one object, so PROXY CONFIG SET and a SIGHUP reload reach open
+ * connections too): the scanner's (proto-max-bulk-len, max-args, client-query-buffer-limit as
+ * `maxBuffered`) are read by each client's scanner as it parses.
+ */
+export interface SessionLimits extends RequestScannerLimits {
   /** Requests in flight before slotgate stops reading from the client. */
   maxPending: number;
   /** End-to-end milliseconds from which a request goes to the slow log. */
@@ -125,11 +127,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     this.user = server.users.initialUser;
     this.authenticated = this.user !== null;
     this.traffic = server.traffic;
-    this.scanner = new RequestScanner(
-      this,
-      { maxBulkLen: limits.maxBulkLen, maxArgs: limits.maxArgs, maxBuffered: limits.queryBufferLimit },
-      { transientInput: true },
-    );
+    this.scanner = new RequestScanner(this, limits, { transientInput: true });
     this.transport = openTransport((chunk) => {
       tickReadClock();
       this.batch++;
@@ -383,6 +381,11 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
 
   flush(): void {
     if (this.closed) return;
+    if (this.ended) {
+      // Closing already (a subscription's message came after the last reply): nothing more goes out.
+      this.out.clear();
+      return;
+    }
     // Like Redis, which answers everything one read brought in one write: while requests of the
     // same read still wait for their node, the ready replies wait for them. Every write on
     // loopback costs the kernel a wake-up of the reader; at pipeline depth 16 that was the largest
@@ -432,6 +435,29 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   /** Closes the connection now (server shutdown). */
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Graceful shutdown: reads no more requests (bytes still coming are read and dropped, as after
+   * QUIT), answers the ones in flight, then closes. With nothing in flight that is at once,
+   * whatever connection state the client has: subscribed and inside-MULTI clients could never
+   * send the request that ends their state, so they are closed (the transaction is discarded on
+   * its node, the subscriptions end). A blocked client waits for its reply like any other
+   * request in flight.
+   */
+  drain(): void {
+    if (this.closed) return;
+    this.closing = true;
+    // Read (and drop) what still comes, as after QUIT: unread input would turn the close into a reset.
+    this.pausedForPending = false;
+    this.socket.resume();
+    scheduleFlush(this);
+  }
+
+  /** The user this client is authenticated as changed (SIGHUP reload): its new rules apply from the next request. */
+  rebind(user: AclUser): void {
+    this.user = user;
+    this.authenticated = true;
   }
 
   /** Ends the client's transaction, subscriptions and blocked call (it went away, or RESET). */

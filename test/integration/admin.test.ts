@@ -142,7 +142,8 @@ describe('admin HTTP port', () => {
     const port = testBasePort() + 960;
     const adminPort = testBasePort() + 961;
     const start = (extra: string[]): ChildProcess =>
-      spawn(process.execPath, [MAIN, '--bind', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...extra, ...cluster.seeds], {
+      // drain-delay 0: nothing to drain here, and `stopped` waits 5 s at most.
+      spawn(process.execPath, [MAIN, '--bind', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--drain-delay', '0', ...extra, ...cluster.seeds], {
         stdio: 'ignore',
       });
     const stopped = async (child: ChildProcess): Promise<number | null> => {

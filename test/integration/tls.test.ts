@@ -357,7 +357,8 @@ interface SpawnedSlotgate {
 /** slotgate's own entry point (dist/src/main.js) as a child process; resolves once it listens. */
 async function spawnSlotgate(args: string[]): Promise<SpawnedSlotgate> {
   const main = path.resolve('dist/src/main.js');
-  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // drain-delay 0: `stop` waits for the exit, and nothing is left to drain by then.
+  const child = spawn(process.execPath, [main, '--drain-delay', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

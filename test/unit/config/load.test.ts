@@ -77,6 +77,8 @@ describe('loadConfig defaults', () => {
       tlsAuthClients: 'yes',
       backendTls: false,
       backendTlsVerifyHostname: 'yes',
+      drainDelayMs: 5000,
+      drainTimeoutMs: 10000,
       adminEnabled: true,
       adminPort: 9121,
       adminBind: '0.0.0.0',
@@ -97,6 +99,18 @@ describe('loadConfig defaults', () => {
       adminBind: '127.0.0.1',
     });
     expect(expectExit(await loadConfig(['--admin-port=65536', 'redis:7000'], {}), 'error').stderr).toContain('admin-port');
+  });
+
+  it('takes drain-delay and drain-timeout as durations, and refuses a delay that does not fit in the timeout', async () => {
+    expect(expectRun(await loadConfig(['--drain-delay', '0', '--drain-timeout', '2s', 'redis:7000'], {}))).toMatchObject({
+      drainDelayMs: 0,
+      drainTimeoutMs: 2000,
+    });
+    expect(expectRun(await loadConfig(['redis:7000'], { SLOTGATE_DRAIN_DELAY: '1500ms' }))).toMatchObject({ drainDelayMs: 1500 });
+    const tooLong = expectExit(await loadConfig(['--drain-delay', '20s', 'redis:7000'], {}), 'error');
+    expect(tooLong.stderr).toContain('drain-delay (20s) must be shorter than drain-timeout (10s)');
+    expect(expectExit(await loadConfig(['--drain-timeout', '0', 'redis:7000'], {}), 'error').stderr).toContain('drain-timeout');
+    expect(expectExit(await loadConfig(['--help'], {}), 'help').stdout).toMatch(/--drain-delay[\s\S]*--drain-timeout/);
   });
 
   it('requires at least one seed to run', async () => {
