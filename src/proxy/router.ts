@@ -202,6 +202,16 @@ export class Router implements LinkEvents {
     void this.refresh('slot-not-served');
   }
 
+  /**
+   * The error for a parked request at its deadline: the upstream timeout when its slot has a
+   * master (it waited to go again after that master's link was lost or timed out), else the
+   * slot is not served.
+   */
+  private deadlineReply(request: Request): Buffer {
+    const owner = request.slot >= 0 ? this.slots[request.slot] : this.masterForClient(request.client.id);
+    return owner !== null ? UPSTREAM_TIMEOUT : this.slotNotServed();
+  }
+
   /** The error for a request whose slot found no master before its deadline. */
   private slotNotServed(): Buffer {
     if (this.coveredSlots > 0 || this.lastRefreshError === null) return SLOT_NOT_SERVED;
@@ -379,8 +389,8 @@ export class Router implements LinkEvents {
     this.parked = [];
     for (const request of parked) {
       const node = request.slot >= 0 ? this.slots[request.slot] : this.masterForClient(request.client.id);
-      if (node !== null) this.route(request);
-      else if (clock.now > request.deadline) request.fail(this.slotNotServed());
+      if (clock.now > request.deadline) request.fail(this.deadlineReply(request));
+      else if (node !== null) this.route(request);
       else this.parked.push(request);
     }
   }
@@ -402,7 +412,7 @@ export class Router implements LinkEvents {
     if (this.parked.length > 0 && this.parked.some((r) => now > r.deadline)) {
       const keep: Request[] = [];
       for (const r of this.parked) {
-        if (now > r.deadline) r.fail(this.slotNotServed());
+        if (now > r.deadline) r.fail(this.deadlineReply(r));
         else keep.push(r);
       }
       this.parked = keep;
