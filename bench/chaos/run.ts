@@ -109,13 +109,18 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Cluster facts and commands
 
+/** Commands running now (redis-cli), stopped with everything else on an error or Ctrl-C. */
+const running = new Set<ChildProcess>();
+
 /** Runs a command, rejects with its output when it fails or outlives timeoutMs. */
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      running.delete(child);
       if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.killed ? `timed out after ${timeoutMs} ms` : err.message.split('\n')[0]}\n${(stdout + stderr).trim().split('\n').slice(-8).join('\n')}`));
       else resolve(stdout + stderr);
     });
+    running.add(child);
   });
 }
 
@@ -224,12 +229,13 @@ class Processes {
 
   async stopAll(): Promise<void> {
     const errors: string[] = [];
-    if (this.slotgate !== null && this.slotgate.exitCode === null && this.slotgate.signalCode === null) {
-      const child = this.slotgate;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      process.kill(child.pid!, 'SIGTERM');
+    for (const child of running) signal(child.pid, 'SIGTERM');
+    const slotgate = this.slotgate;
+    if (slotgate !== null && slotgate.exitCode === null && slotgate.signalCode === null) {
+      const gone = new Promise<void>((resolve) => slotgate.once('exit', () => resolve()));
+      signal(slotgate.pid, 'SIGTERM');
       if (await Promise.race([gone.then(() => true), sleep(5_000).then(() => false)]) === false) {
-        process.kill(child.pid!, 'SIGKILL');
+        signal(slotgate.pid, 'SIGKILL');
         await gone;
       }
     }
@@ -758,6 +764,16 @@ async function main(): Promise<number> {
   }
 }
 
+/** kill(pid, sig), quiet when the process is already gone. */
+function signal(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // exited in between
+  }
+}
+
 /** SIGTERM, then SIGKILL after 5 s, of a process that is not our child (already reaped ones are skipped). */
 async function stopPid(pid: number): Promise<void> {
   const alive = () => {
@@ -769,9 +785,9 @@ async function stopPid(pid: number): Promise<void> {
     }
   };
   if (!alive()) return;
-  process.kill(pid, 'SIGTERM');
+  signal(pid, 'SIGTERM');
   for (const end = Date.now() + 5_000; Date.now() < end && alive(); ) await sleep(50);
-  if (alive()) process.kill(pid, 'SIGKILL');
+  if (alive()) signal(pid, 'SIGKILL');
   for (const end = Date.now() + 2_000; Date.now() < end && alive(); ) await sleep(50);
 }
 
