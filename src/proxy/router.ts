@@ -42,6 +42,11 @@ const SLOT_NOT_SERVED = errorReply('CLUSTERDOWN Hash slot not served');
 const RETRY_BASE_MS = 10;
 const RETRY_MAX_MS = 250;
 const SWEEP_MS = 100;
+/**
+ * While requests wait for a slot no master serves (its master failed, its replica not yet
+ * elected), the map is read again this often: nothing else would, as their clients wait on them.
+ */
+const PARKED_REFRESH_MS = 100;
 /** Redirect hops followed at once; later ones back off like retries. */
 const FREE_REDIRECTS = 2;
 
@@ -59,6 +64,7 @@ export class Router implements LinkEvents {
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
   private timers: NodeJS.Timeout[] = [];
+  private parkedRefresh: NodeJS.Timeout | null = null;
   private stopped = false;
   /** Why the last refresh failed (cleared by a successful one), told to clients that time out for it. */
   private lastRefreshError: string | null = null;
@@ -89,6 +95,8 @@ export class Router implements LinkEvents {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.parkedRefresh !== null) clearTimeout(this.parkedRefresh);
+    this.parkedRefresh = null;
     for (const node of this.nodes.values()) node.close();
     this.nodes.clear();
     for (const r of this.parked) r.fail(errorReply('ERR slotgate: shutting down'));
@@ -393,6 +401,16 @@ export class Router implements LinkEvents {
       else if (node !== null) this.route(request);
       else this.parked.push(request);
     }
+    if (this.parked.length > 0) this.refreshWhileParked();
+  }
+
+  /** One more refresh soon, for requests still parked after one (their slots had no master yet). */
+  private refreshWhileParked(): void {
+    if (this.parkedRefresh !== null || this.stopped) return;
+    this.parkedRefresh = setTimeout(() => {
+      this.parkedRefresh = null;
+      if (this.parked.length > 0) void this.refresh('slot-not-served');
+    }, PARKED_REFRESH_MS);
   }
 
   /** Fails links whose oldest request is past the timeout, and parked requests past their deadline. */

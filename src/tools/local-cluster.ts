@@ -250,6 +250,53 @@ export async function waitForClusterOk(
   }
 }
 
+export interface ExtraNodeOptions {
+  /** The cluster's folder (LocalCluster.dir): the node's files go to DIR/<filesPort>. */
+  dir: string;
+  port: number;
+  /**
+   * Folder and nodes.conf to use, named by port; default `port`. The port of a stopped node of
+   * the cluster restarts that node (same node ID, same nodes.conf) on `port`, a new address.
+   */
+  filesPort?: number;
+  host?: string;
+  nodeTimeoutMs?: number;
+  extraArgs?: string[];
+  startTimeoutMs?: number;
+}
+
+export interface ExtraNode extends LocalClusterNode {
+  /** SIGTERM, SIGKILL after 5 s; resolves when it is gone. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One more cluster-mode redis-server like the cluster's own (plain TCP, no password): an empty
+ * node to add with `redis-cli --cluster add-node`, or a stopped node started again from its own
+ * nodes.conf (`filesPort`), possibly on another port. Resolves once it answers PING. The caller
+ * stops it (it is not in DIR/pids.json); it is killed if this process exits first.
+ */
+export async function startExtraNode(opts: ExtraNodeOptions): Promise<ExtraNode> {
+  const host = opts.host ?? '127.0.0.1';
+  const dir = path.resolve(opts.dir);
+  const child = await spawnNode(dir, host, opts.port, { basePort: opts.port, dir, host, nodeTimeoutMs: opts.nodeTimeoutMs, extraArgs: opts.extraArgs }, false, opts.filesPort ?? opts.port);
+  const kill = () => child.kill('SIGKILL');
+  process.on('exit', kill);
+  const node: LocalClusterNode = { host, port: opts.port, pid: child.pid! };
+  const stop = async () => {
+    await terminate([node]);
+    await Promise.race([exited(child), sleep(2_000)]);
+    process.off('exit', kill);
+  };
+  try {
+    await waitForPing(node, child, dir, Date.now() + (opts.startTimeoutMs ?? 10_000), opts.filesPort ?? opts.port);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ...node, stop };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Health check
 
@@ -388,8 +435,10 @@ async function spawnNode(
   port: number,
   opts: LocalClusterOptions,
   detached: boolean,
+  /** Port the node's folder (DIR/N) and nodes-N.conf are named after: another port restarts that node on `port`. */
+  filesPort = port,
 ): Promise<ChildProcess> {
-  const nodeDir = path.join(dir, String(port));
+  const nodeDir = path.join(dir, String(filesPort));
   await fsp.mkdir(nodeDir, { recursive: true });
   const { tls } = opts;
   const args = [
@@ -400,7 +449,7 @@ async function spawnNode(
          '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile]),
     '--bind', host,
     '--cluster-enabled', 'yes',
-    '--cluster-config-file', `nodes-${port}.conf`,
+    '--cluster-config-file', `nodes-${filesPort}.conf`,
     '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 2000),
     '--dir', nodeDir,
     '--save', '',
@@ -433,11 +482,11 @@ async function spawnNode(
   }
 }
 
-async function waitForPing(node: LocalClusterNode, child: ChildProcess, dir: string, deadline: number): Promise<void> {
+async function waitForPing(node: LocalClusterNode, child: ChildProcess, dir: string, deadline: number, filesPort = node.port): Promise<void> {
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      const log = await tail(path.join(dir, String(node.port), 'redis.log'));
-      const out = await tail(path.join(dir, String(node.port), 'stdout.log'));
+      const log = await tail(path.join(dir, String(filesPort), 'redis.log'));
+      const out = await tail(path.join(dir, String(filesPort), 'stdout.log'));
       throw new Error(
         `redis-server on port ${node.port} exited (${child.exitCode ?? child.signalCode}) during start:\n${log}${out}`,
       );

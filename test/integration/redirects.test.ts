@@ -108,6 +108,22 @@ describe('redirects and retries against a misbehaving node', () => {
     await expect(client.get('k')).rejects.toThrow('CLUSTERDOWN Hash slot not served');
   });
 
+  it('serves a request parked for a slot without master once a later map has one, with no other request to set off a refresh', async () => {
+    // A master failed and its replica is not elected yet: for a while the cluster serves only
+    // some slots. The one client waits on its request, so nothing but slotgate itself can read
+    // the map again before the periodic refresh (a minute here) or the deadline.
+    const servedFrom = Date.now() + 400;
+    const { client, node } = await setup((args, self) => {
+      if (args.join(' ').toUpperCase() === 'CLUSTER SHARDS') return Date.now() < servedFrom ? self.shardsReply([0, 100]) : self.shardsReply();
+      if (args[0] === 'GET') return '$6\r\nserved\r\n';
+      return undefined;
+    }, { requestTimeoutMs: 3000, refreshIntervalMs: 60_000 });
+    const started = Date.now();
+    expect(await client.get('foo')).toBe('served'); // slot 12182, not in [0, 100]
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(node.commands.filter((c) => c[0] === 'GET').length).toBe(1);
+  });
+
   it('fails a transaction cleanly when its slot moves while it is queued: a clear error, then EXECABORT', async () => {
     const { client, node } = await setup((args, self) => {
       if (args[0] === 'MULTI') return '+OK\r\n';
