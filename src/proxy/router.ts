@@ -189,6 +189,14 @@ export class Router implements LinkEvents {
       return;
     }
     const link = node.linkFor(request.client.id, request.protocol);
+    if (link.lost) {
+      // Its node was lost and not reached again yet: queued there, the request would wait for
+      // the link's reconnect backoff (up to 2 s) even after the cluster promoted a replica.
+      // It waits here instead, for the next refresh or the link's next connect.
+      link.connectSoon();
+      this.parkUntilRefresh(request);
+      return;
+    }
     link.send(request, request.buf, request.start, request.end);
     const limit = this.options.nodeMaxPending;
     if (link.inFlight >= limit) request.client.waitForLink?.(link, limit >> 1);
@@ -201,13 +209,19 @@ export class Router implements LinkEvents {
   }
 
   private park(request: Request): void {
+    if (this.parkUntilRefresh(request)) void this.refresh('slot-not-served');
+  }
+
+  /** Holds a request until a refresh (re-read every 100 ms while any waits); false if past its deadline (then failed). */
+  private parkUntilRefresh(request: Request): boolean {
     if (clock.now > request.deadline) {
-      request.fail(this.slotNotServed());
-      return;
+      request.fail(this.deadlineReply(request));
+      return false;
     }
     request.keepBytes(); // it may still be a view of the client's reused read buffer
     this.parked.push(request);
-    void this.refresh('slot-not-served');
+    this.refreshWhileParked();
+    return true;
   }
 
   /**

@@ -83,6 +83,8 @@ export class NodeLink implements ReplySink, Flushable {
   private waiters: (() => void)[] = [];
   private resumeAt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Someone waits for this link to be reachable again (connectSoon): reconnect at the backoff's end. */
+  private reconnectWanted = false;
   private connectTimer: NodeJS.Timeout | null = null;
   /**
    * Sees each reply frame before it is matched to a request; returns true when it took the
@@ -211,6 +213,13 @@ export class NodeLink implements ReplySink, Flushable {
   /** Opens the connection now rather than at the first send (links kept ready in a pool). */
   connectNow(): void {
     if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
+  }
+
+  /** Connects at the end of the current reconnect backoff (now if none), even with nothing queued. */
+  connectSoon(): void {
+    if (this.state !== 'idle') return;
+    if (this.reconnectTimer === null) this.connect();
+    else this.reconnectWanted = true;
   }
 
   /** Oldest time a request still waiting for its reply was queued (Infinity if none). */
@@ -348,7 +357,9 @@ export class NodeLink implements ReplySink, Flushable {
     const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.failures - 1));
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      if (this.state === 'idle' && this.pending.length > 0) this.connect();
+      const wanted = this.reconnectWanted;
+      this.reconnectWanted = false;
+      if (this.state === 'idle' && (this.pending.length > 0 || wanted)) this.connect();
     }, delay);
     this.events.onLinkDown(this, reason, again);
     this.releaseWaiters();
