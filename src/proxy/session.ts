@@ -170,7 +170,15 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   onProtocolError(message: string): void {
     if (this.closing) return;
     this.traffic.protocolErrors++;
-    this.enqueue(Request.answered(this, errorReply(`ERR ${message}`)));
+    const reply = errorReply(`ERR ${message}`);
+    if (this.subscription !== null) {
+      // (P|S)SUBSCRIBE confirmations come as frames from the links, not as replies in the queue:
+      // the error waits until the links delivered what the earlier requests owe, so it stays last.
+      this.closeAfterReply();
+      this.subscription.afterOwed(() => this.enqueue(Request.answered(this, reply)));
+      return;
+    }
+    this.enqueue(Request.answered(this, reply));
     this.closeAfterReply();
   }
 
@@ -270,7 +278,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
    * every reply already written.
    */
   pushFrame(buf: Buffer, start: number, end: number): void {
-    if (this.closed) return;
+    // Closing with nothing left in the queue: the last reply (QUIT's, a protocol error) is out,
+    // and Redis writes nothing after it (a message published meanwhile is not delivered).
+    if (this.closed || (this.closing && this.head === null)) return;
     this.out.add(buf, start, end);
     scheduleFlush(this);
   }

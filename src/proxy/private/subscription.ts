@@ -233,6 +233,15 @@ export class Subscription implements ConnectionState {
     return sub;
   }
 
+  /**
+   * Runs `then` once the links delivered every frame owed for what was sent to them so far (at
+   * once when nothing was sent since the last sync, whose placeholder already keeps the order).
+   */
+  afterOwed(then: () => void): void {
+    if (this.sentSinceSync) this.sync(then);
+    else then();
+  }
+
   noteSent(): void {
     this.sentSinceSync = true;
   }
