@@ -26,6 +26,7 @@ import { reloadTlsFiles } from '../net/tls-reload.js';
 import { backendTlsFromConfig, type BackendTls } from '../net/backend-tls.js';
 import { newClientTraffic, type ClientTraffic } from '../telemetry/client-traffic.js';
 import type { CommandStats } from '../telemetry/command-stats.js';
+import { endGracefully } from '../net/end-gracefully.js';
 
 const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -172,7 +173,7 @@ export class ProxyServer implements ServerContext {
       this.rejectedConnections++;
       socket.on('error', () => {});
       // As Redis: the error, then the connection is closed (not left half-open).
-      socket.end(MAX_CLIENTS_REPLY, () => socket.destroy());
+      endGracefully(socket, MAX_CLIENTS_REPLY);
       return;
     }
     let session: Session;

@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { RequestScanner, type RequestSink } from '../resp/request-scanner.js';
 import { errorReply, type Protocol } from '../resp/encode.js';
 import { WriteBatch } from '../util/write-batch.js';
+import { endGracefully } from '../net/end-gracefully.js';
 import type { ClientTransport, TransportOpener } from '../net/client-transport.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import type { ClientContext, ClientView, ServerContext } from './client-context.js';
@@ -340,8 +341,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     }
     if (this.closing && this.head === null && !this.ended) {
       this.ended = true;
-      // Like Redis after QUIT or a protocol error: close once the last reply is out, whatever the client does.
-      this.socket.end(() => this.socket.destroy());
+      // Like Redis after QUIT or a protocol error: close once the last reply is out, whatever the
+      // client does (without a reset that could drop the last replies: see endGracefully).
+      endGracefully(this.socket);
     }
   }
 
