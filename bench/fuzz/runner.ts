@@ -6,9 +6,10 @@
  *
  * A connection gets a few cases, written one write at a time, after a canary (SET and GET of a
  * key of its own, split at random too: its two replies are known). Then it half-closes and reads
- * until slotgate closes it (replies still on their way from the nodes when slotgate sees the
- * half-close are dropped, as other proxies do, so only every fourth connection waits for its
- * replies before the half-close, and the canary is answered before the cases). A connection slotgate closes early (a protocol error) is replaced: the
+ * until slotgate closes it (slotgate answers what it read before the half-close, but lets a
+ * client that is blocked, subscribed or in MULTI go at once, dropping what it still owed it; every
+ * fourth connection waits for its replies before the half-close, and the canary is answered before
+ * the cases). A connection slotgate closes early (a protocol error) is replaced: the
  * cases not yet written go to the next connection. What a connection received must be well-formed
  * RESP, every error Redis-style (`-ERR ...`), nothing after a protocol error, and it must be
  * closed within `closeTimeoutMs` of the half-close (else slotgate hangs).
@@ -53,7 +54,7 @@ export interface FuzzStats {
   protocolErrors: number;
   /** Connections slotgate closed before the fuzzer had written all it meant to. */
   closesBySlotgate: number;
-  /** Connections whose last reply was cut because the fuzzer half-closed while it was on its way. */
+  /** Connections whose last reply was cut at the fuzzer's half-close (allowed when blocked, subscribed or in MULTI). */
   cutByHalfClose: number;
   /** The most frequent error texts (digits masked), with counts. */
   topErrors: [string, number][];
@@ -187,8 +188,8 @@ async function runConnection(o: Required<Pick<FuzzOptions, 'host' | 'port' | 'se
     queue.giveBack(cases);
     return;
   }
-  // The canary is answered before the cases are sent: slotgate, like other proxies, drops the
-  // replies still on their way from the nodes when the client half-closes (see the note above).
+  // The canary is answered before the cases are sent: a case may leave the client blocked,
+  // subscribed or in MULTI, and slotgate then drops what it still owes at the half-close.
   const can = canary(o.seed, n);
   for (const w of can.writes) {
     await write(socket, w);
@@ -234,9 +235,9 @@ async function runConnection(o: Required<Pick<FuzzOptions, 'host' | 'port' | 'se
   const replies = checker.replies;
   const protocolError = replies.findIndex((r) => r.type === '-' && r.text.startsWith('ERR Protocol error'));
   if (checker.pendingBytes > 0 && checker.broken === null) {
-    // After a half-close slotgate drops what is still on its way (a reply it was writing may be
-    // cut, as Redis' would be when it sees the end of the input); when it closes on its own, the
-    // last reply must be whole.
+    // A client blocked, subscribed or in MULTI is let go at once at its half-close (a reply
+    // being written may be cut, as Redis' would be); when slotgate closes on its own, the last
+    // reply must be whole.
     if (halfClosed && protocolError < 0) s.cutByHalfClose++;
     else s.fail(`${where}: closed in the middle of a reply: ${checker.pendingBytes} bytes`);
   }

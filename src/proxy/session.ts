@@ -134,6 +134,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     socket.on('error', () => {
       /* 'close' follows */
     });
+    socket.on('end', () => this.onInputEnd());
     socket.on('close', () => this.onSocketClose());
   }
 
@@ -181,6 +182,23 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     }
     this.enqueue(Request.answered(this, reply));
     this.closeAfterReply();
+  }
+
+  /**
+   * The client half-closed: it will send nothing more. Redis answers every request it read
+   * before the end of the input (`printf 'SET a 1\r\nGET a\r\n' | nc -N` gets both replies), so
+   * the requests in flight are answered, then the connection closes. A client blocked,
+   * subscribed or inside MULTI is let go at once, as Redis frees it on the end of its input.
+   * (TLS sockets are not half-open: Node ends them itself.)
+   */
+  private onInputEnd(): void {
+    if (this.closed || !this.socket.allowHalfOpen) return;
+    if (this.blocked !== null || this.subscription !== null || this.transaction !== null) {
+      this.socket.destroy();
+      return;
+    }
+    this.closeAfterReply();
+    scheduleFlush(this);
   }
 
   /**
