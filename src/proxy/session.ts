@@ -154,6 +154,11 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     );
   }
 
+  /** The connection is gone (its queue was dropped). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Requests read from this client and not yet answered to it. */
   get pendingRequests(): number {
     return this.inFlight;

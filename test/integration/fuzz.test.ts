@@ -8,6 +8,7 @@ import type { ProxyServer } from '../../src/proxy/server.js';
 import { pingOnce, runFuzz, summaryTable, verdict } from '../../bench/fuzz/runner.js';
 import { RespChecker } from '../../bench/fuzz/resp-check.js';
 import { proxyClient, startTestProxy } from '../helpers/proxy.js';
+import { rawExchange } from '../helpers/raw-client.js';
 
 const CASES = 4_000;
 const SEED = 20261201;
@@ -97,5 +98,14 @@ describe('fuzz (short)', () => {
       expect(checker.pendingBytes).toBe(0);
       expect(checker.replies.map((r) => r.type)).toEqual(['*', '-']);
     }
+  });
+
+  it('SUBSCRIBE, UNSUBSCRIBE and RESET in one write are all answered, in order (was: no reply at all; fuzz seed 3)', async () => {
+    const { data } = await rawExchange(proxy.port, ['SUBSCRIBE fz:r\r\nUNSUBSCRIBE\r\nPING\r\nRESET\r\nGET fz:r:k\r\nPING\r\n'], { quietMs: 1_000 });
+    expect(data.toString()).toBe(
+      '*3\r\n$9\r\nsubscribe\r\n$4\r\nfz:r\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$4\r\nfz:r\r\n:0\r\n+PONG\r\n+RESET\r\n$-1\r\n+PONG\r\n',
+    );
+    const { data: resp3 } = await rawExchange(proxy.port, ['HELLO 3\r\nSUBSCRIBE fz:r\r\nUNSUBSCRIBE\r\nRESET\r\nPING\r\n'], { quietMs: 1_000 });
+    expect(resp3.toString()).toMatch(/>3\r\n\$11\r\nunsubscribe\r\n\$4\r\nfz:r\r\n:0\r\n\+RESET\r\n\+PONG\r\n$/);
   });
 });
