@@ -34,6 +34,9 @@ export function takeOverAccepted(accepted: net.Socket, onData: TransientReader):
     handle,
     readable: true,
     writable: true,
+    // The end of the client's input does not end the connection: the session still answers
+    // the requests in flight, then closes (Session.onInputEnd).
+    allowHalfOpen: true,
     onread: {
       buffer: sharedReadBuffer,
       callback: (length: number) => {

@@ -29,6 +29,7 @@ import { reloadTlsFiles } from '../net/tls-reload.js';
 import { backendTlsFromConfig, type BackendTls } from '../net/backend-tls.js';
 import { newClientTraffic, type ClientTraffic } from '../telemetry/client-traffic.js';
 import type { CommandStats } from '../telemetry/command-stats.js';
+import { endGracefully } from '../net/end-gracefully.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -215,7 +216,7 @@ export class ProxyServer implements ServerContext {
       this.rejectedConnections++;
       socket.on('error', () => {});
       // As Redis: the error, then the connection is closed (not left half-open).
-      socket.end(MAX_CLIENTS_REPLY, () => socket.destroy());
+      endGracefully(socket, MAX_CLIENTS_REPLY);
       return;
     }
     // Dead peers (a client host gone without a FIN) are found by keepalive probes.

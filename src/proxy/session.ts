@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { RequestScanner, type RequestScannerLimits, type RequestSink } from '../resp/request-scanner.js';
 import { errorReply, type Protocol } from '../resp/encode.js';
 import { WriteBatch } from '../util/write-batch.js';
+import { endGracefully } from '../net/end-gracefully.js';
 import type { ClientTransport, TransportOpener } from '../net/client-transport.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import type { ClientContext, ClientView, ServerContext } from './client-context.js';
@@ -145,6 +146,7 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     socket.on('error', () => {
       /* 'close' follows */
     });
+    socket.on('end', () => this.onInputEnd());
     socket.on('close', () => this.onSocketClose());
   }
 
@@ -165,6 +167,11 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     );
   }
 
+  /** The connection is gone (its queue was dropped). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Requests read from this client and not yet answered to it. */
   get pendingRequests(): number {
     return this.inFlight;
@@ -183,8 +190,33 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
   onProtocolError(message: string): void {
     if (this.closing) return;
     this.traffic.protocolErrors++;
-    this.enqueue(Request.answered(this, errorReply(`ERR ${message}`)));
+    const reply = errorReply(`ERR ${message}`);
+    if (this.subscription !== null) {
+      // (P|S)SUBSCRIBE confirmations come as frames from the links, not as replies in the queue:
+      // the error waits until the links delivered what the earlier requests owe, so it stays last.
+      this.closeAfterReply();
+      this.subscription.afterOwed(() => this.enqueue(Request.answered(this, reply)));
+      return;
+    }
+    this.enqueue(Request.answered(this, reply));
     this.closeAfterReply();
+  }
+
+  /**
+   * The client half-closed: it will send nothing more. Redis answers every request it read
+   * before the end of the input (`printf 'SET a 1\r\nGET a\r\n' | nc -N` gets both replies), so
+   * the requests in flight are answered, then the connection closes. A client blocked,
+   * subscribed or inside MULTI is let go at once, as Redis frees it on the end of its input.
+   * (TLS sockets are not half-open: Node ends them itself.)
+   */
+  private onInputEnd(): void {
+    if (this.closed || !this.socket.allowHalfOpen) return;
+    if (this.blocked !== null || this.subscription !== null || this.transaction !== null) {
+      this.socket.destroy();
+      return;
+    }
+    this.closeAfterReply();
+    scheduleFlush(this);
   }
 
   /**
@@ -335,7 +367,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
    * every reply already written.
    */
   pushFrame(buf: Buffer, start: number, end: number): void {
-    if (this.closed) return;
+    // Closing with nothing left in the queue: the last reply (QUIT's, a protocol error) is out,
+    // and Redis writes nothing after it (a message published meanwhile is not delivered).
+    if (this.closed || (this.closing && this.head === null)) return;
     this.out.add(buf, start, end);
     if (this.pausedForOutput && this.checkOutputLimit(clock.now)) return;
     scheduleFlush(this);
@@ -402,8 +436,9 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
     }
     if (this.closing && this.head === null && !this.ended) {
       this.ended = true;
-      // Like Redis after QUIT or a protocol error: close once the last reply is out, whatever the client does.
-      this.socket.end(() => this.socket.destroy());
+      // Like Redis after QUIT or a protocol error: close once the last reply is out, whatever the
+      // client does (without a reset that could drop the last replies: see endGracefully).
+      endGracefully(this.socket);
     }
   }
 

@@ -42,6 +42,8 @@ const LF = 10;
 const STAR = 42;
 const DOLLAR = 36;
 
+/** Arguments room is made for when a multibulk count is read; more as they arrive (Redis' 1024 too). */
+const INITIAL_ARGS_MAX = 1024;
 /** Returned by the frame scanners when the frame is not complete in the buffered bytes. */
 const INCOMPLETE = -1;
 /** Returned by the frame scanners when they reported a protocol error. */
@@ -159,11 +161,14 @@ export class RequestScanner {
       if (count <= 0) return pos;
       this.argc = count;
       this.argi = 0;
-      if (this.args.length < count * 2) this.args = new Int32Array(growTo(this.args.length, count * 2));
+      // Room for the arguments as they arrive, not for the count announced: 12 bytes
+      // (`*1048576\r\n`) must not set aside 8 MB per connection (Redis fixed the same, CVE-2021-32675).
+      const room = Math.min(count, INITIAL_ARGS_MAX) * 2;
+      if (this.args.length < room) this.args = new Int32Array(growTo(this.args.length, room));
     } else {
       pos = this.pos;
     }
-    const args = this.args;
+    let args = this.args;
     const argc = this.argc;
     const maxBulk = this.limits.maxBulkLen;
     while (this.argi < argc) {
@@ -181,6 +186,7 @@ export class RequestScanner {
       const valueStart = lineEnd + 2;
       const next = valueStart + bulkLen + 2;
       if (next > len) return this.suspend(pos, next);
+      if (this.argi * 2 >= args.length) args = this.growArgs();
       args[this.argi * 2] = valueStart;
       args[this.argi * 2 + 1] = valueStart + bulkLen;
       this.argi++;
@@ -189,6 +195,14 @@ export class RequestScanner {
     this.argc = -1;
     this.sink.onRequest(data, frameStart, pos, argc, args);
     return pos;
+  }
+
+  /** Doubles the room for argument offsets, keeping those found so far. */
+  private growArgs(): Int32Array<ArrayBuffer> {
+    const bigger = new Int32Array(this.args.length * 2);
+    bigger.set(this.args);
+    this.args = bigger;
+    return bigger;
   }
 
   private needLine(len: number, lineStart: number, tooBig: string): number {

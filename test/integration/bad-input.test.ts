@@ -120,3 +120,121 @@ describe('hostile input', () => {
     expect(proxy.clientCount).toBeLessThanOrEqual(1);
   }, 180_000);
 });
+
+describe('huge declared lengths', () => {
+  let big: ProxyServer;
+  const MB = 2 ** 20;
+
+  beforeAll(async () => {
+    // Default limits: proto-max-bulk-len 512 MB, client-query-buffer-limit 1 GB.
+    big = await startTestProxy(inject('clusterSeeds'));
+  });
+
+  afterAll(async () => {
+    await big.close();
+  });
+
+  /** RSS and the memory of ArrayBuffers (Buffers) of this process, which runs slotgate: an allocation shows in the second even before it is touched. */
+  const memory = (): { rss: number; buffers: number } => {
+    const m = process.memoryUsage();
+    return { rss: m.rss, buffers: m.arrayBuffers };
+  };
+
+  /** Writes `header` then `extra` bytes in 64 KB writes (a client starting to send its value); what came back, and whether slotgate closed. */
+  function sendHeader(header: string, extra: number): Promise<{ data: string; closed: boolean }> {
+    return new Promise((resolve) => {
+      const socket = net.connect({ port: big.port, host: '127.0.0.1' });
+      const received: Buffer[] = [];
+      socket.on('data', (d: Buffer) => received.push(d));
+      socket.on('error', () => {});
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ data: Buffer.concat(received).toString('latin1'), closed: false });
+      }, 5_000);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ data: Buffer.concat(received).toString('latin1'), closed: true });
+      });
+      socket.on('connect', async () => {
+        socket.write(header);
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        for (let sent = 0; sent < extra && !socket.destroyed; sent += chunk.length) {
+          socket.write(chunk);
+          await new Promise((r) => setImmediate(r));
+        }
+      });
+    });
+  }
+
+  it('refuses a 2 GB bulk header with a Redis-style error and closes, without taking the memory; another client keeps working', async () => {
+    const good = proxyClient(big);
+    let goodOps = 0;
+    let goodErrors = 0;
+    let stop = false;
+    const goodLoop = (async () => {
+      for (let i = 0; !stop && i < 1_000_000; i++) {
+        try {
+          await good.set('huge:good', String(i));
+          if ((await good.get('huge:good')) !== String(i)) goodErrors++;
+          goodOps++;
+        } catch {
+          goodErrors++;
+        }
+      }
+    })();
+    const headers = [
+      '*1\r\n$2147483648\r\n',
+      '*2\r\n$3\r\nSET\r\n$2147483648\r\n',
+      '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2147483648\r\n',
+      '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2147483647\r\n',
+      '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4294967296\r\n',
+      '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$9223372036854775807\r\n',
+    ];
+    await good.ping();
+    const before = memory();
+    // The peak while the clients send (what a length taken at its word would cost is gone once they close).
+    const after = { ...before };
+    const sampler = setInterval(() => {
+      const m = memory();
+      after.rss = Math.max(after.rss, m.rss);
+      after.buffers = Math.max(after.buffers, m.buffers);
+    }, 5);
+    // 60 clients at once, each sending 1 MB of its "value" after the header.
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => sendHeader(headers[i % headers.length], MB)));
+    clearInterval(sampler);
+    const opsBefore = goodOps;
+    for (let i = 0; i < 400 && goodOps < opsBefore + 20; i++) await new Promise((r) => setTimeout(r, 5));
+    stop = true;
+    await goodLoop;
+    good.disconnect();
+    for (const r of results) {
+      expect(r.data).toBe('-ERR Protocol error: invalid bulk length\r\n');
+      expect(r.closed).toBe(true);
+    }
+    // One 2 GB length taken at its word would be 2048 MB; the bound leaves room for the 60 MB the clients send.
+    expect(after.buffers - before.buffers).toBeLessThan(128 * MB);
+    expect(after.rss - before.rss).toBeLessThan(256 * MB);
+    expect(goodErrors).toBe(0);
+    expect(goodOps).toBeGreaterThanOrEqual(opsBefore + 20);
+  }, 60_000);
+
+  it('holds only the bytes sent of a legal 512 MB bulk whose value never comes', async () => {
+    const before = memory();
+    const pending = Array.from({ length: 20 }, () => {
+      const socket = net.connect({ port: big.port, host: '127.0.0.1' });
+      socket.on('error', () => {});
+      socket.write(`*3\r\n$3\r\nSET\r\n$7\r\nhuge:{a}\r\n$${512 * MB}\r\n`);
+      socket.write(Buffer.alloc(256 * 1024, 0x61));
+      return socket;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const after = memory();
+    const client = proxyClient(big);
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+    for (const s of pending) s.destroy();
+    // 20 x 512 MB declared, 20 x 256 KB sent.
+    expect(after.buffers - before.buffers).toBeLessThan(128 * MB);
+    expect(after.rss - before.rss).toBeLessThan(256 * MB);
+  }, 30_000);
+});

@@ -75,6 +75,26 @@ describe('the RESP front door', () => {
     expect(closedByServer).toBe(true);
   });
 
+  it('answers what a client sent before it half-closed, then closes (as Redis: `printf ... | nc -N`)', async () => {
+    const value = 'v'.repeat(30_000); // inline lines stop at 64 KB
+    const { data, closedByServer } = await rawExchange(
+      proxy.port,
+      [`SET ${p}:half ${value}\r\nGET ${p}:half\r\nMGET ${p}:half ${p}:nope {${p}}:other\r\nPING\r\n`],
+      { end: true, quietMs: 5_000 },
+    );
+    expect(data.toString()).toBe(`+OK\r\n$30000\r\n${value}\r\n*3\r\n$30000\r\n${value}\r\n$-1\r\n$-1\r\n+PONG\r\n`);
+    expect(closedByServer).toBe(true);
+  });
+
+  it('lets a client blocked (or subscribed) go at once when it half-closes', async () => {
+    for (const command of [`BLPOP ${p}:never 0`, `SUBSCRIBE ${p}:ch`]) {
+      const started = Date.now();
+      const { closedByServer } = await rawExchange(proxy.port, [`${command}\r\n`], { end: true, quietMs: 5_000, gapMs: 50 });
+      expect(closedByServer).toBe(true);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    }
+  });
+
   it('skips empty multibulk frames and blank lines as Redis does', async () => {
     const { data } = await rawExchange(proxy.port, ['*0\r\n\r\n*-1\r\nPING\r\n']);
     expect(data.toString()).toBe('+PONG\r\n');

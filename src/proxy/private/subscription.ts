@@ -233,6 +233,15 @@ export class Subscription implements ConnectionState {
     return sub;
   }
 
+  /**
+   * Runs `then` once the links delivered every frame owed for what was sent to them so far (at
+   * once when nothing was sent since the last sync, whose placeholder already keeps the order).
+   */
+  afterOwed(then: () => void): void {
+    if (this.sentSinceSync) this.sync(then);
+    else then();
+  }
+
   noteSent(): void {
     this.sentSinceSync = true;
   }
@@ -429,9 +438,21 @@ export class Subscription implements ConnectionState {
   /** The client went away or sent RESET: its links are subscribed, so they are closed. */
   end(): void {
     this.ended = true;
-    for (const link of this.links()) this.ctx.pool.discard(link.link);
+    const links = this.links();
+    for (const link of links) this.ctx.pool.discard(link.link);
     this.main = null;
     this.shards.clear();
+    // Syncs still waiting for their markers on these links would never see them, and their
+    // placeholders would hold every later reply for ever (SUBSCRIBE, UNSUBSCRIBE and RESET in one
+    // read got no reply at all: found by the fuzzer). They complete on the next tick, after the
+    // reply of what ended the subscription (RESET's is enqueued once its handler returns); not
+    // for a client that is gone.
+    const waiting = links.flatMap((link) => link.syncs.splice(0));
+    if (waiting.length > 0 && !this.session.isClosed) {
+      process.nextTick(() => {
+        for (const sync of waiting) this.markerSeen(sync);
+      });
+    }
   }
 }
 

@@ -273,6 +273,20 @@ describe('RequestScanner: valid streams', () => {
     expectSameWhateverTheSplit(f);
   });
 
+  it('a request of 3,000 arguments (beyond the room made when its count is read) is the same whatever the split', () => {
+    const args = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    expectSameWhateverTheSplit(stream('3,000 arguments').mb('MGET', ...args).mb('PING').build());
+  });
+
+  it('makes room for the arguments that arrived, not for the count announced (12 bytes must not cost 8 MB)', () => {
+    const recorder = new Recorder();
+    const scanner = new RequestScanner(recorder, ROOMY);
+    scanner.feed(Buffer.from('*1048576\r\n$3\r\nGET\r\n$1\r\nk\r\n'));
+    const room = (scanner as unknown as { args: Int32Array }).args.length;
+    expect(room).toBeLessThanOrEqual(2 * 1024);
+    expect(recorder.events).toEqual([]);
+  });
+
   it('accepts an inline line of exactly 64 KB (its CR included)', () => {
     const line = Buffer.concat([bytes('ECHO '), Buffer.alloc(MAX_LINE - 6, 'x'), bytes('\r\n')]);
     const f = stream('64 KB inline line').inline(line, 'ECHO', 'x'.repeat(MAX_LINE - 6)).mb('PING').build();
