@@ -173,6 +173,8 @@ const TABLE = [
     type: 'size',
     default: 512 * MB,
     min: 1,
+    // Offsets into a request are 32-bit: beyond 1 GB a request's bytes could not be indexed.
+    max: 1 * GB,
     runtime: true,
     description: 'Largest bulk string a client may send',
   },
@@ -183,6 +185,7 @@ const TABLE = [
     type: 'size',
     default: 1 * GB,
     min: 1,
+    max: 1 * GB,
     runtime: true,
     description: "Most bytes of one client's unparsed input",
   },
