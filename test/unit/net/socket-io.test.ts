@@ -65,14 +65,23 @@ describe('writeToSocket', () => {
 });
 
 describe('takeOverAccepted', () => {
-  it('delivers every read to the callback, sees the end of input, and keeps the server count right', async () => {
+  it('delivers every read to the callback, sees the end of input, stays open to write (half-open), and keeps the server count right', async () => {
     const { server, client, accepted } = await pair();
     const got: Buffer[] = [];
     const socket = takeOverAccepted(accepted, (chunk) => got.push(Buffer.from(chunk)));
     const payload = Buffer.alloc(300 * 1024);
     for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      client.on('data', (d: Buffer) => (text += d.toString()));
+      client.on('end', () => resolve(text));
+    });
     client.end(payload);
-    await once(socket, 'close');
+    await once(socket, 'end');
+    // The client's end of input leaves the connection open for what the server still writes.
+    socket.end('+late reply\r\n');
+    expect(await answer).toBe('+late reply\r\n');
+    if (!socket.destroyed) await once(socket, 'close');
     expect(Buffer.concat(got).equals(payload)).toBe(true);
     const count = await new Promise<number>((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
     expect(count).toBe(0);
