@@ -86,7 +86,10 @@ revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 if [ "$revision" != unknown ] && ! git diff --quiet HEAD -- 2>/dev/null; then revision="$revision-dirty"; fi
 source_url=$(git remote get-url origin 2>/dev/null || true)
 args=(--pull=never --network host --layers -f Dockerfile -t "$IMAGE"
-  --build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$source_url")
+  --build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$source_url"
+  # Also as --label: buildah's layer cache ignores ARG values in a LABEL step, so a rebuild at a
+  # new commit would keep the previous revision; --label is applied to the final image every time.
+  --label "org.opencontainers.image.version=$version" --label "org.opencontainers.image.revision=$revision")
 if [ -r "$CA_BUNDLE" ]; then
   args+=(-v "$CA_BUNDLE:/tmp/ci-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/tmp/ci-ca.crt)
 fi
