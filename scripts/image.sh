@@ -8,7 +8,8 @@
 #      so the Dockerfile's FROM resolves locally (done once: it stays in podman's storage);
 #   4. podman build --pull=never, with the host's CA bundle mounted for npm ci (the registry traffic
 #      is re-signed by a CA only the host trusts), on the host network.
-# SLOTGATE_IMAGE names the image (default localhost/slotgate:dev). Where Docker works normally,
+# SLOTGATE_IMAGE names the image (default: localhost/slotgate:dev, also tagged
+# localhost/slotgate:VERSION, the name the Kubernetes manifests use). Where Docker works normally,
 # `docker build -t slotgate .` is all it takes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,7 +86,11 @@ version=$(node -p 'require("./package.json").version')
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 if [ "$revision" != unknown ] && ! git diff --quiet HEAD -- 2>/dev/null; then revision="$revision-dirty"; fi
 source_url=$(git remote get-url origin 2>/dev/null || true)
-args=(--pull=never --network host --layers -f Dockerfile -t "$IMAGE"
+tags=("$IMAGE")
+if [ -z "${SLOTGATE_IMAGE:-}" ]; then tags+=("localhost/slotgate:$version"); fi
+args=(--pull=never --network host --layers -f Dockerfile)
+for tag in "${tags[@]}"; do args+=(-t "$tag"); done
+args+=(
   --build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$source_url"
   # Also as --label: buildah's layer cache ignores ARG values in a LABEL step, so a rebuild at a
   # new commit would keep the previous revision; --label is applied to the final image every time.
@@ -93,7 +98,7 @@ args=(--pull=never --network host --layers -f Dockerfile -t "$IMAGE"
 if [ -r "$CA_BUNDLE" ]; then
   args+=(-v "$CA_BUNDLE:/tmp/ci-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/tmp/ci-ca.crt)
 fi
-echo "==> podman build -t $IMAGE (version $version, revision $revision)"
+echo "==> podman build: ${tags[*]} (version $version, revision $revision)"
 t=$(now)
 podman build "${args[@]}" "$@" .
 echo "    build: $(since "$t")"

@@ -67,7 +67,7 @@ function buildImage(): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('nice', ['-n', '10', 'bash', 'scripts/image.sh'], {
       cwd: ROOT,
-      env: { ...ENV, SLOTGATE_IMAGE: IMAGE },
+      env: ENV, // SLOTGATE_IMAGE, when set, names the image for both
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
