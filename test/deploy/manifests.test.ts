@@ -253,6 +253,13 @@ describe('k8s manifests', () => {
     );
     expect(err, 'production rendered with no secrets/ files: the dev-default passwords would ship').toBeDefined();
     expect(err).toMatch(/secrets\/redis-password/);
+    // And git never takes them (when this is a git checkout).
+    if (fs.existsSync(path.join(ROOT, '.git'))) {
+      for (const f of ['redis-password', 'slotgate-requirepass']) {
+        const { stdout } = await run('git', ['-C', ROOT, 'check-ignore', '-v', `k8s/overlays/production/secrets/${f}`]).catch(() => ({ stdout: '' }));
+        expect(stdout, `k8s/overlays/production/secrets/${f} is not git-ignored`).toMatch(/secrets\/\.gitignore/);
+      }
+    }
   });
 
   it('kubectl kustomize renders the base, every overlay and every component', async () => {
