@@ -138,10 +138,17 @@ class Agent {
     while (this.running) {
       const start = Date.now();
       let error: string | undefined;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await probe();
+        // A round is over after 1 s at most, so that a hanging one shows as a failure at once.
+        await Promise.race([
+          probe(),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('probe round took over 1 s')), 1000))),
+        ]);
       } catch (err) {
         error = (err as Error).message;
+      } finally {
+        clearTimeout(timer);
       }
       rounds.push({ start, end: Date.now(), ok: error === undefined, ...(error === undefined ? {} : { error }) });
       if (rounds.length > 20_000) rounds.splice(0, 10_000);

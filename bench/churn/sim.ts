@@ -128,6 +128,8 @@ export class ChurnSim {
   private nextRequest = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly others: ChildProcess[] = [];
+  /** What the last waitHealthy waited for last (empty: healthy at once). */
+  private lastProblem = '';
 
   constructor(private readonly o: ChurnOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sgchurn-'));
@@ -210,7 +212,9 @@ export class ChurnSim {
     }
 
     this.addNs(this.nodeNs);
-    ip('-n', this.nodeNs, 'link', 'add', 'sgchurn-br0', 'type', 'bridge');
+    // A fixed MAC: a bridge otherwise takes its ports' lowest one, which changes when every pod
+    // is deleted, and the client's ARP entry for the DNS server would point nowhere for ~30 s.
+    ip('-n', this.nodeNs, 'link', 'add', 'sgchurn-br0', 'address', '02:77:00:00:00:01', 'type', 'bridge');
     ip('-n', this.nodeNs, 'addr', 'add', `${GATEWAY}/24`, 'dev', 'sgchurn-br0');
     ip('-n', this.nodeNs, 'link', 'set', 'sgchurn-br0', 'up');
     this.addNs(this.clientNs);
@@ -242,7 +246,11 @@ export class ChurnSim {
     this.dnsmasq = this.spawnIn(this.nodeNs, '/usr/sbin/dnsmasq', [
       '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll',
       `--addn-hosts=${path.join(this.dir, 'hosts')}`, '--local-ttl=0', '--neg-ttl=0', `--listen-address=${GATEWAY}`,
+      // Authoritative for the Service's domain, as CoreDNS is: NXDOMAIN for a pod that has no
+      // record (deleted), no data for AAAA; never "REFUSED" for want of an upstream server.
+      `--local=/${HEADLESS}/`,
       '--bind-interfaces', '--user=root', '--group=root', '--pid-file=', '--log-facility=-',
+      ...(process.env.SGCHURN_DNS_LOG === '1' ? ['--log-queries'] : []),
     ], 'dnsmasq.log');
     await sleep(200);
     if (!alive(this.dnsmasq.pid ?? -1)) throw new Error(`dnsmasq did not start: ${fs.readFileSync(path.join(this.dir, 'dnsmasq.log'), 'utf8')}`);
@@ -415,8 +423,10 @@ export class ChurnSim {
   private async waitHealthy(timeoutMs: number): Promise<Awaited<ReturnType<ChurnSim['layout']>>> {
     const end = Date.now() + timeoutMs;
     let last = '';
+    this.lastProblem = '';
     for (;;) {
       const l = await this.layout();
+      if (last !== '') this.lastProblem = last;
       if (l.ok) {
         const since = Date.now() - 600;
         await sleep(700);
@@ -466,6 +476,7 @@ export class ChurnSim {
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('fault not done within 90 s')), 90_000))),
       ]).finally(() => clearTimeout(timer));
       await this.waitHealthy(60_000);
+      notes.push(`healthy (3 + 3, all connected, both probes fine) ${Date.now() - t0} ms after the fault${this.lastProblem ? `; waited for: ${this.lastProblem.slice(0, 300)}` : ''}`);
       await sleep(o.phaseMs);
     } finally {
       load = await this.ask<LoadResult>({ type: 'load-stop' });
@@ -492,6 +503,10 @@ export class ChurnSim {
     if (recoveryMs > boundMs) failures.push(`served again ${recoveryMs} ms after the fault, bound ${boundMs} ms`);
     if (verify.lost > 0) failures.push(`${verify.lost} acknowledged writes missing (${verify.sample.join(', ')})`);
     if (load.errors.length > errors.length) failures.push(`${load.errors.length - errors.length} errors before the fault`);
+    const directFails = direct.filter((r) => !r.ok);
+    if (directFails.length > 0) {
+      notes.push(`direct probe: ${directFails.length} failed rounds, first at ${directFails[0].start - t0} ms (${directFails[0].error?.slice(0, 120)}), last at ${directFails[directFails.length - 1].start - t0} ms (${directFails[directFails.length - 1].error?.slice(0, 120)})`);
+    }
     const firstProxyFail = proxy.find((r) => !r.ok);
     notes.push(`slotgate probe back after ${probeMs} ms${firstProxyFail?.error ? ` (first failure: ${firstProxyFail.error.slice(0, 120)})` : ''}`);
     const counts = new Map<string, number>();
@@ -644,7 +659,7 @@ export async function runChurn(o: ChurnOptions): Promise<{ results: ScenarioResu
     return { results, dir: sim.dir, ms: Date.now() - started };
   } finally {
     await sim.teardown();
-    if (ok) fs.rmSync(sim.dir, { recursive: true, force: true });
+    if (ok && process.env.SGCHURN_KEEP !== '1') fs.rmSync(sim.dir, { recursive: true, force: true });
     else o.log(`logs kept in ${sim.dir}`);
   }
 }
