@@ -50,6 +50,8 @@ export interface PodView {
   ip: string | null;
   state: string | null;
   nodes: NodeLine[];
+  /** A replica's master_link_status is up (true on masters). */
+  synced: boolean;
   error?: string;
 }
 
@@ -294,14 +296,16 @@ class Agent {
         return Promise.all(
           this.c.names.map(async (name): Promise<PodView> => {
             const ip = await resolve(name);
-            if (ip === null) return { name, ip, state: null, nodes: [], error: 'does not resolve' };
+            if (ip === null) return { name, ip, state: null, nodes: [], synced: false, error: 'does not resolve' };
             try {
               const c = this.node(`${ip}:${this.c.redisPort}`);
-              const [info, nodes] = await Promise.all([c.call('CLUSTER', 'INFO'), c.call('CLUSTER', 'NODES')]);
+              const [info, nodes, repl] = await Promise.all([c.call('CLUSTER', 'INFO'), c.call('CLUSTER', 'NODES'), c.call('INFO', 'replication')]);
               const state = /cluster_state:(\w+)/.exec(String(info))?.[1] ?? null;
-              return { name, ip, state, nodes: parseNodes(String(nodes)) };
+              const r = String(repl);
+              const synced = r.includes('role:master') || r.includes('master_link_status:up');
+              return { name, ip, state, nodes: parseNodes(String(nodes)), synced };
             } catch (err) {
-              return { name, ip, state: null, nodes: [], error: (err as Error).message };
+              return { name, ip, state: null, nodes: [], synced: false, error: (err as Error).message };
             }
           }),
         );

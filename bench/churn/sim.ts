@@ -21,7 +21,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { AgentConfig, LoadResult, PodView, ProbeRound, Request } from './agent.js';
 
 export const SUBNET = '10.77.0.0/24';
@@ -73,8 +72,6 @@ export interface ScenarioResult {
 
 type Body<R> = R extends unknown ? Omit<R, 'id'> : never;
 type RequestBody = Body<Request>;
-
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -345,7 +342,7 @@ export class ChurnSim {
       slowMs: this.o.slowMs,
     };
     const fd = fs.openSync(path.join(this.dir, 'agent.log'), 'a');
-    const child = spawn('ip', ['netns', 'exec', this.clientNs, process.execPath, path.join(here, 'agent.js'), JSON.stringify(config)], {
+    const child = spawn('ip', ['netns', 'exec', this.clientNs, process.execPath, path.join(this.o.root, 'dist/bench/churn/agent.js'), JSON.stringify(config)], {
       detached: true,
       stdio: ['ignore', fd, fd, 'ipc'],
     });
@@ -398,6 +395,7 @@ export class ChurnSim {
         problems.push(`${v.name} (${v.ip}): ${v.error ?? `cluster_state:${v.state}`}`);
         continue;
       }
+      if (!v.synced) problems.push(`${v.name}: replica not in sync with its master yet`);
       const bad = v.nodes.filter((n) => n.link !== 'connected' || n.flags.some((f) => /fail|handshake|noaddr/.test(f)));
       if (v.nodes.length !== PODS || bad.length > 0) problems.push(`${v.name}: ${v.nodes.length} nodes, ${bad.map((n) => `${n.addr} ${n.flags.join(',')} ${n.link}`).join('; ')}`);
       const ms = v.nodes.filter((n) => n.flags.includes('master') && n.slots.length > 0).map((n) => `${n.id}@${n.addr}`).sort().join(' ');
@@ -674,5 +672,3 @@ export const defaultChurnOptions = (root: string, log: (l: string) => void): Chu
   phaseMs: 1500,
   log,
 });
-
-export { here as churnDir };
