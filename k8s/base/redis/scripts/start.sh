@@ -12,7 +12,9 @@
 # 3. `exec redis-server`: the server replaces this shell, so it is the container's main process
 #    and gets the kubelet's SIGTERM itself (its own clean shutdown, its own exit status; no signal
 #    forwarding to get wrong). The meet loop, started before the exec, stops by itself when the
-#    server is gone (it watches the server's PID, which is this shell's $$).
+#    server is gone (it watches the server's PID, which is this shell's $$). Its one cost: when
+#    it ends, redis-server (its parent after the exec) reaps it at its next fork and logs once
+#    "Warning, detected child with unmatched pid" (harmless).
 #
 # Environment (the contract with the manifests):
 #   POD_IP (required; downward API status.podIP)   REDIS_PORT (6379)
