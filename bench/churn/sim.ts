@@ -549,6 +549,10 @@ export class ChurnSim {
           notes.push(...(await this.recreatePods([pod])));
         }),
       );
+      const after = await this.waitHealthy(60_000);
+      const r = results[results.length - 1];
+      r.notes.push(after.masters.some((m) => m.ip === pod.ip) ? `pod ${pod.i} still master at ${pod.ip}` : `pod ${pod.i} came back as a replica (its replica took over)`);
+      this.o.log(`    note: ${r.notes[r.notes.length - 1]}`);
     }
     if (only.has('b')) {
       const { pod, replicaIp } = await masterPod(1);
