@@ -28,7 +28,8 @@ if [ -n "${REDIS_PASSWORD:-}" ]; then export REDISCLI_AUTH=$REDIS_PASSWORD; fi
 log() { echo "create-cluster.sh: $*" >&2; }
 resolve() { getent hosts "$1" 2>/dev/null | awk '{ print $1; exit }'; }
 rcli() { local host=$1; shift; redis-cli -h "$host" -p "$REDIS_PORT" "$@" 2>/dev/null; }
-info_field() { awk -F: -v k="$2" '$1 == k { sub(/\r$/, "", $2); print $2 }' <<<"$1"; }
+# (printf | awk, not a here-string: the Job's root filesystem is read-only, no temp files.)
+info_field() { printf '%s\n' "$1" | awk -F: -v k="$2" '$1 == k { sub(/\r$/, "", $2); print $2 }'; }
 # An IPv6 address needs brackets in redis-cli's ip:port.
 hostport() { case $1 in *:*) echo "[$1]:$REDIS_PORT" ;; *) echo "$1:$REDIS_PORT" ;; esac; }
 
