@@ -49,6 +49,8 @@ export function valueOf(key: string, n: number): string {
 
 export class Load {
   ops = 0;
+  /** The longest single request (ms). */
+  maxMs = 0;
   readonly errors: LoadError[] = [];
   readonly bad: BadOp[] = [];
   private readonly state: WriterState[];
@@ -93,6 +95,7 @@ export class Load {
   private record(op: 'SET' | 'GET', key: string, start: number, message: string | null): void {
     const end = Date.now();
     this.ops++;
+    if (end - start > this.maxMs) this.maxMs = end - start;
     if (message !== null) this.errors.push({ t: end, op, key, message });
     if (message !== null || end - start >= this.o.slowMs) this.bad.push({ start, end });
   }

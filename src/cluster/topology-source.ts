@@ -16,9 +16,88 @@ export function formatHostPort(a: NodeAddress): string {
 }
 
 /**
- * Asks the cluster for its layout: known nodes first, then the seeds, whose DNS names are
- * resolved anew on every call (pods come back with new IPs). The first node that gives a
- * parsable CLUSTER SHARDS (or, on clusters without it, CLUSTER SLOTS) reply wins.
+ * The head start one candidate gets before the next one is asked too (Happy Eyeballs' 250 ms,
+ * RFC 8305): a node that answers at all answers in far less, and a dead one (no reply, no RST:
+ * a deleted pod's IP) then delays the refresh by this much instead of the whole query timeout.
+ */
+export const STAGGER_MS = 250;
+
+/**
+ * Known nodes and freshly resolved seeds, alternately (known first), each address once. When
+ * every pod came back with a new IP, none of the known addresses answers while the seeds
+ * already name the new ones: alternating reaches them after one stagger, not after every known
+ * address was given up on.
+ */
+export function interleave(known: NodeAddress[], seeds: NodeAddress[]): NodeAddress[] {
+  const out: NodeAddress[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < Math.max(known.length, seeds.length); i++) {
+    for (const c of [known[i], seeds[i]]) {
+      if (c === undefined) continue;
+      const key = formatHostPort(c);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * Asks the candidates in order, starting the next one when the previous failed or after
+ * `staggerMs` without an answer, several in flight at once; the first answer wins (in case of a
+ * tie, the earlier candidate). Null when every one failed, their errors in `errors` in order.
+ * Attempts still running after a win end on their own (their timeouts) and are ignored.
+ */
+export function firstAnswer<T>(
+  candidates: NodeAddress[],
+  attempt: (c: NodeAddress) => Promise<T>,
+  staggerMs: number,
+  errors: string[],
+): Promise<{ value: T; from: NodeAddress } | null> {
+  return new Promise((resolve) => {
+    const failures: (string | undefined)[] = new Array(candidates.length);
+    let started = 0;
+    let failed = 0;
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (result: { value: T; from: NodeAddress } | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      for (const f of failures) if (f !== undefined) errors.push(f);
+      resolve(result);
+    };
+    const next = () => {
+      clearTimeout(timer);
+      if (done) return;
+      if (started >= candidates.length) {
+        if (failed === candidates.length) finish(null);
+        return;
+      }
+      const i = started++;
+      const c = candidates[i];
+      attempt(c).then(
+        (value) => finish({ value, from: c }),
+        (error: Error) => {
+          failures[i] = `${formatHostPort(c)}: ${error.message}`;
+          failed++;
+          if (failed === candidates.length) finish(null);
+          else if (i === started - 1) next();
+        },
+      );
+      if (started < candidates.length) timer = setTimeout(next, staggerMs);
+    };
+    if (candidates.length === 0) finish(null);
+    else next();
+  });
+}
+
+/**
+ * Asks the cluster for its layout: known nodes and the seeds, whose DNS names are resolved
+ * anew on every call (pods come back with new IPs), alternately and staggered (firstAnswer).
+ * The first node that gives a parsable CLUSTER SHARDS (or, on clusters without it, CLUSTER
+ * SLOTS) reply wins.
  */
 export class TopologySource {
   constructor(
@@ -27,6 +106,8 @@ export class TopologySource {
     private readonly timeoutMs: number,
     /** TLS towards the nodes, null for plain TCP. */
     private readonly tls: BackendTls | null = null,
+    /** How long one candidate may keep the next one waiting (see firstAnswer). */
+    private readonly staggerMs = STAGGER_MS,
   ) {}
 
   private get queryOptions(): QueryOptions {
@@ -35,30 +116,18 @@ export class TopologySource {
 
   async fetch(known: NodeAddress[]): Promise<FetchedTopology> {
     const errors: string[] = [];
-    const tried = new Set<string>();
-    for (const candidate of [...known, ...(await this.resolveSeeds(errors))]) {
-      const address = formatHostPort(candidate);
-      if (tried.has(address)) continue;
-      tried.add(address);
-      try {
-        return { view: await this.ask(candidate), from: address };
-      } catch (error) {
-        errors.push(`${address}: ${(error as Error).message}`);
-      }
-    }
+    const candidates = interleave(known, await this.resolveSeeds(errors));
+    const won = await firstAnswer(candidates, (c) => this.ask(c), this.staggerMs, errors);
+    if (won !== null) return { view: won.value, from: formatHostPort(won.from) };
     throw new Error(`no node gave the cluster topology (${errors.join('; ') || 'no seeds'})`);
   }
 
   /** Runs one-off commands on the first reachable node (COMMAND, INFO server). */
   async query(known: NodeAddress[], commands: string[][]): Promise<unknown[]> {
     const errors: string[] = [];
-    for (const candidate of [...known, ...(await this.resolveSeeds(errors))]) {
-      try {
-        return await queryNode(candidate.host, candidate.port, commands, this.queryOptions);
-      } catch (error) {
-        errors.push(`${formatHostPort(candidate)}: ${(error as Error).message}`);
-      }
-    }
+    const candidates = interleave(known, await this.resolveSeeds(errors));
+    const won = await firstAnswer(candidates, (c) => queryNode(c.host, c.port, commands, this.queryOptions), this.staggerMs, errors);
+    if (won !== null) return won.value;
     throw new Error(`no node answered (${errors.join('; ')})`);
   }
 

@@ -43,6 +43,12 @@ const RETRY_BASE_MS = 10;
 const RETRY_MAX_MS = 250;
 const SWEEP_MS = 100;
 /**
+ * A request on a shared link unanswered this long: the node may hang (packets dropped, no RST)
+ * and Redis may promote its replica long before request-timeout; refresh the map (at most once
+ * per STALL_MS while it lasts) so that new requests go to the new master as soon as there is one.
+ */
+const STALL_MS = 1000;
+/**
  * While requests wait for a slot no master serves (its master failed, its replica not yet
  * elected), the map is read again this often: nothing else would, as their clients wait on them.
  */
@@ -65,6 +71,7 @@ export class Router implements LinkEvents {
   private refreshAgain = false;
   private timers: NodeJS.Timeout[] = [];
   private parkedRefresh: NodeJS.Timeout | null = null;
+  private lastStallRefresh = 0;
   private stopped = false;
   /** Why the last refresh failed (cleared by a successful one), told to clients that time out for it. */
   private lastRefreshError: string | null = null;
@@ -395,10 +402,19 @@ export class Router implements LinkEvents {
         'topology updated',
       );
     }
-    // Links to nodes that are no longer masters close once nothing is in flight on them.
+    // Links to nodes that are no longer masters close once nothing is in flight on them. One
+    // that has not answered for STALL_MS (a hung master whose replica took over) is given up on
+    // now rather than at request-timeout: reads go again to the new master, writes get the
+    // connection-lost error (they may have run). A demoted node that answers (a manual
+    // failover's MOVED) keeps its requests.
     const current = new Set(masters);
+    const stalledBefore = clock.now - STALL_MS;
     for (const [address, node] of this.nodes) {
-      if (!current.has(node) && node.inFlight === 0) {
+      if (current.has(node)) continue;
+      if (node.inFlight > 0) {
+        for (const link of node.links) if (link.oldestPendingTime() < stalledBefore) link.abort('no longer master and not answering');
+      }
+      if (node.inFlight === 0) {
         node.close();
         this.nodes.delete(address);
       }
@@ -431,15 +447,22 @@ export class Router implements LinkEvents {
   private sweep(): void {
     const now = clock.now;
     const limit = now - this.options.requestTimeoutMs;
+    let stalled = false;
     for (const node of this.nodes.values()) {
       for (const link of node.links) {
-        if (link.oldestPendingTime() < limit) {
+        const oldest = link.oldestPendingTime();
+        if (oldest < limit) {
           this.stats.timeouts++;
           link.abort('request timeout', UPSTREAM_TIMEOUT);
         } else {
+          if (oldest < now - STALL_MS) stalled = true;
           this.stats.timeouts += link.failLate(now, UPSTREAM_TIMEOUT);
         }
       }
+    }
+    if (stalled && now - this.lastStallRefresh >= STALL_MS) {
+      this.lastStallRefresh = now;
+      void this.refresh('stalled');
     }
     if (this.parked.length > 0 && this.parked.some((r) => now > r.deadline)) {
       const keep: Request[] = [];
