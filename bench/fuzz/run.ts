@@ -22,6 +22,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
 import { mib, pingOnce, runFuzz, summaryTable, verdict } from './runner.js';
+import { parseFlags } from '../support/flags.js';
 
 interface Options {
   cases: number;
@@ -35,24 +36,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { cases: 100_000, seed: 1, concurrency: 64, basePort: 13201, proxyPort: 13777, maxRssMb: 512, rssGrowthMb: 96, maxSeconds: 1800 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = Number(argv[++i]);
-    if (!Number.isFinite(value)) throw new Error(`${flag} needs a number`);
-    switch (flag) {
-      case '--cases': o.cases = value; break;
-      case '--seed': o.seed = value; break;
-      case '--concurrency': o.concurrency = value; break;
-      case '--base-port': o.basePort = value; break;
-      case '--proxy-port': o.proxyPort = value; break;
-      case '--max-rss-mb': o.maxRssMb = value; break;
-      case '--rss-growth-mb': o.rssGrowthMb = value; break;
-      case '--max-seconds': o.maxSeconds = value; break;
-      default: throw new Error(`unknown option ${flag}`);
-    }
-  }
-  return o;
+  return parseFlags(argv, { cases: 100_000, seed: 1, concurrency: 64, basePort: 13201, proxyPort: 13777, maxRssMb: 512, rssGrowthMb: 96, maxSeconds: 1800 });
 }
 
 /** VmRSS of a process in bytes, from /proc; null once it is gone. */

@@ -25,6 +25,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
+import { parseFlags } from '../support/flags.js';
 
 const run = promisify(execFile);
 
@@ -40,27 +41,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { idle: 10_000, p1Requests: 200_000, p16Requests: 1_000_000, clients: 100, basePort: 13401, proxyPort: 13779, write: false, maxSeconds: 1200 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--write') {
-      o.write = true;
-      continue;
-    }
-    const value = Number(argv[++i]);
-    if (!Number.isFinite(value)) throw new Error(`${flag} needs a number`);
-    switch (flag) {
-      case '--idle': o.idle = value; break;
-      case '--p1-requests': o.p1Requests = value; break;
-      case '--p16-requests': o.p16Requests = value; break;
-      case '--clients': o.clients = value; break;
-      case '--base-port': o.basePort = value; break;
-      case '--proxy-port': o.proxyPort = value; break;
-      case '--max-seconds': o.maxSeconds = value; break;
-      default: throw new Error(`unknown option ${flag}`);
-    }
-  }
-  return o;
+  return parseFlags(argv, { idle: 10_000, p1Requests: 200_000, p16Requests: 1_000_000, clients: 100, basePort: 13401, proxyPort: 13779, write: false, maxSeconds: 1200 });
 }
 
 /** This process' soft limit of open files (Node cannot raise it: the npm script's shell does). */
