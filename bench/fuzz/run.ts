@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
 import { mib, pingOnce, runFuzz, summaryTable, verdict } from './runner.js';
 import { parseFlags } from '../support/flags.js';
+import { isAlive, stopChild } from '../support/child.js';
 
 interface Options {
   cases: number;
@@ -49,21 +50,6 @@ export function vmRss(pid: number): number | null {
   }
 }
 
-function isAlive(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-/** SIGTERM, then SIGKILL after 5 s; resolves once it exited. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (!isAlive(child) || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
-    if (isAlive(child) && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  }, 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));

@@ -26,6 +26,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
 import { parseFlags } from '../support/flags.js';
+import { stopChild } from '../support/child.js';
 
 const run = promisify(execFile);
 
@@ -160,20 +161,6 @@ async function measureTarget(name: string, port: number, pid: number, o: Options
   return { name, without, with: withIdle, rssWithout, rssWith, connectMs: ms, pingOk };
 }
 
-function isAlive(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (!isAlive(child) || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
-    if (isAlive(child) && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  }, 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function waitForPing(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {

@@ -4,6 +4,7 @@ import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import { encodeCommand } from '../../src/resp/encode.js';
 import type { ProxyServer } from '../../src/proxy/server.js';
 import { proxyClient, seededRandom, startTestProxy } from '../helpers/proxy.js';
+import type { Redis } from 'ioredis';
 
 const CASES = 10_000;
 const CONCURRENCY = 64;
@@ -79,25 +80,43 @@ function runCase(port: number, input: Buffer): Promise<{ ok: boolean; why?: stri
   });
 }
 
+/**
+ * A well-behaved client doing SET then GET of `key` in a loop (bounded) while others misbehave:
+ * `ops` so far, and `stop()` ends the loop with its counts (errors: failed or wrong answers).
+ */
+function keepChecking(client: Redis, key: string): { readonly ops: number; stop(): Promise<{ ops: number; errors: number }> } {
+  let ops = 0;
+  let errors = 0;
+  let stopped = false;
+  const loop = (async () => {
+    for (let i = 0; !stopped && i < 1_000_000; i++) {
+      try {
+        await client.set(key, String(i));
+        if ((await client.get(key)) !== String(i)) errors++;
+        ops++;
+      } catch {
+        errors++;
+      }
+    }
+  })();
+  return {
+    get ops() {
+      return ops;
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+      return { ops, errors };
+    },
+  };
+}
+
 describe('hostile input', () => {
   it(`survives ${CASES} malformed or truncated frames; a well-behaved client keeps working`, async () => {
     const rand = seededRandom(20261122);
     const inputs = Array.from({ length: CASES }, (_, n) => makeCase(rand, n));
     const good = proxyClient(proxy);
-    let goodOps = 0;
-    let goodErrors = 0;
-    let stop = false;
-    const goodLoop = (async () => {
-      for (let i = 0; !stop && i < 1_000_000; i++) {
-        try {
-          await good.set('bad:good', String(i));
-          if ((await good.get('bad:good')) !== String(i)) goodErrors++;
-          goodOps++;
-        } catch {
-          goodErrors++;
-        }
-      }
-    })();
+    const control = keepChecking(good, 'bad:good');
 
     const failures: string[] = [];
     let next = 0;
@@ -110,8 +129,7 @@ describe('hostile input', () => {
         }
       }),
     );
-    stop = true;
-    await goodLoop;
+    const { ops: goodOps, errors: goodErrors } = await control.stop();
     good.disconnect();
 
     expect(failures.slice(0, 10)).toEqual([]);
@@ -168,20 +186,7 @@ describe('huge declared lengths', () => {
 
   it('refuses a 2 GB bulk header with a Redis-style error and closes, without taking the memory; another client keeps working', async () => {
     const good = proxyClient(big);
-    let goodOps = 0;
-    let goodErrors = 0;
-    let stop = false;
-    const goodLoop = (async () => {
-      for (let i = 0; !stop && i < 1_000_000; i++) {
-        try {
-          await good.set('huge:good', String(i));
-          if ((await good.get('huge:good')) !== String(i)) goodErrors++;
-          goodOps++;
-        } catch {
-          goodErrors++;
-        }
-      }
-    })();
+    const control = keepChecking(good, 'huge:good');
     const headers = [
       '*1\r\n$2147483648\r\n',
       '*2\r\n$3\r\nSET\r\n$2147483648\r\n',
@@ -202,10 +207,9 @@ describe('huge declared lengths', () => {
     // 60 clients at once, each sending 1 MB of its "value" after the header.
     const results = await Promise.all(Array.from({ length: 60 }, (_, i) => sendHeader(headers[i % headers.length], MB)));
     clearInterval(sampler);
-    const opsBefore = goodOps;
-    for (let i = 0; i < 400 && goodOps < opsBefore + 20; i++) await new Promise((r) => setTimeout(r, 5));
-    stop = true;
-    await goodLoop;
+    const opsBefore = control.ops;
+    for (let i = 0; i < 400 && control.ops < opsBefore + 20; i++) await new Promise((r) => setTimeout(r, 5));
+    const { ops: goodOps, errors: goodErrors } = await control.stop();
     good.disconnect();
     for (const r of results) {
       expect(r.data).toBe('-ERR Protocol error: invalid bulk length\r\n');
