@@ -115,20 +115,22 @@ export class TopologySource {
   }
 
   async fetch(known: NodeAddress[]): Promise<FetchedTopology> {
-    const errors: string[] = [];
-    const candidates = interleave(known, await this.resolveSeeds(errors));
-    const won = await firstAnswer(candidates, (c) => this.ask(c), this.staggerMs, errors);
-    if (won !== null) return { view: won.value, from: formatHostPort(won.from) };
-    throw new Error(`no node gave the cluster topology (${errors.join('; ') || 'no seeds'})`);
+    const won = await this.firstNode(known, (c) => this.ask(c), 'no node gave the cluster topology');
+    return { view: won.value, from: formatHostPort(won.from) };
   }
 
   /** Runs one-off commands on the first reachable node (COMMAND, INFO server). */
   async query(known: NodeAddress[], commands: string[][]): Promise<unknown[]> {
+    return (await this.firstNode(known, (c) => queryNode(c.host, c.port, commands, this.queryOptions), 'no node answered')).value;
+  }
+
+  /** The first answer of `attempt` over the known nodes and the re-resolved seeds (see firstAnswer); throws `failure` with every error when none answers. */
+  private async firstNode<T>(known: NodeAddress[], attempt: (c: NodeAddress) => Promise<T>, failure: string): Promise<{ value: T; from: NodeAddress }> {
     const errors: string[] = [];
     const candidates = interleave(known, await this.resolveSeeds(errors));
-    const won = await firstAnswer(candidates, (c) => queryNode(c.host, c.port, commands, this.queryOptions), this.staggerMs, errors);
-    if (won !== null) return won.value;
-    throw new Error(`no node answered (${errors.join('; ')})`);
+    const won = await firstAnswer(candidates, attempt, this.staggerMs, errors);
+    if (won !== null) return won;
+    throw new Error(`${failure} (${errors.join('; ') || 'no seeds'})`);
   }
 
   private async ask(node: NodeAddress): Promise<TopologyView> {

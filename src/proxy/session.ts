@@ -216,7 +216,6 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
       return;
     }
     this.closeAfterReply();
-    scheduleFlush(this);
   }
 
   /**
@@ -225,6 +224,8 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
    */
   closeAfterReply(): void {
     this.closing = true;
+    // With nothing left to answer, the flush closes at once.
+    scheduleFlush(this);
   }
 
   /** Takes the request's place in the reply order; call before routing it. */
@@ -482,11 +483,10 @@ export class Session implements RequestSink, ReplyTarget, Flushable, ClientConte
    */
   drain(): void {
     if (this.closed) return;
-    this.closing = true;
+    this.closeAfterReply();
     // Read (and drop) what still comes, as after QUIT: unread input would turn the close into a reset.
     this.pausedForPending = false;
     this.socket.resume();
-    scheduleFlush(this);
   }
 
   /** The user this client is authenticated as changed (SIGHUP reload): its new rules apply from the next request. */

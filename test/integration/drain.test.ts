@@ -178,7 +178,10 @@ describe('graceful drain (SIGTERM, SIGINT)', () => {
     await slotgate.waitForLog('drain: listeners closed', 5000);
     for (const c of clients) await c.closed;
     // The admin listener answers until the end: two closed so far, the blocked one still open.
-    const metrics = (await httpGet(adminPort, '/metrics')).body;
+    // (A client may see its close a moment before slotgate counts it: read until it is counted.)
+    let metrics = '';
+    const counted = async (): Promise<boolean> => /^slotgate_drain_closes_total 2$/m.test((metrics = (await httpGet(adminPort, '/metrics')).body));
+    await eventually(counted, 1000).catch(() => undefined);
     expect(metrics).toMatch(/^slotgate_drain_closes_total 2$/m);
     expect(metrics).toMatch(/^slotgate_ready 0$/m);
     await blocked.closed;
