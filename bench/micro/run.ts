@@ -14,6 +14,7 @@ import { groupKeyArgs, groupSize, planSplit, writeGroup, type SplitPlan } from '
 import { mergeOrderedArray } from '../../src/proxy/fanout/merge.js';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { CommandStats, DURATION_BUCKETS_SECONDS } from '../../src/telemetry/command-stats.js';
+import { writePathBenchmarks } from './write-path.js';
 
 /** Each group's key argument indexes (the plan keeps them flat). */
 const keyArgsOf = (plan: SplitPlan): number[][] => plan.slots.map((_, g) => groupKeyArgs(plan, g));
@@ -217,3 +218,6 @@ const N = 200_000;
     for (let i = 0; i < N; i++) process.hrtime.bigint();
   });
 }
+
+// The session write path runs on a real socket (the kernel's share is most of it): CPU us per reply.
+await writePathBenchmarks((name, us) => console.log(`${name.padEnd(58)} ${(us * 1000).toFixed(1).padStart(8)} ns/reply (CPU)`));
