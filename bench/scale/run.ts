@@ -5,13 +5,13 @@
  * its memory per idle client connection next to one redis-server's. Starts its own clusters
  * (masters only: 3, and 6 for the cluster-size rows) and slotgate processes.
  *
- *   npm run bench:scale -- [--quick] [--rounds 2] [--only clients|pipeline|size|masters|threads|idle]
+ *   npm run bench:scale -- [--quick] [--rounds 3] [--only clients|pipeline|size|masters|threads|idle]
  *                          [--write] [--base-port 18001] [--seconds 3] [--idle 10000]
  *                          [--max-seconds 1800] [--slotgate dist/src/main.js]
  *
  * Ports: 3-master cluster base+0..2, 6-master cluster base+10..15 (cluster bus: port + 10000),
  * slotgate processes base+100.., the standalone redis-server base+200.
- * Base case: 50 clients, -P 1, 64-byte values (keys random over 100,000, pre-filled for GET;
+ * Base case (measured once, first row): 50 clients, -P 1, 64-byte values (keys random over 100,000, pre-filled for GET;
  * fewer keys for 100 KB values), 3 masters, one worker. Worker rows: `--threads 1, 2, 4, ...,
  * cores` when the build has the option (`--threads 1 --check-config` exits 0); else slotgate
  * runs without it and the table says n/a. CPU and RSS are summed over slotgate's process tree.
@@ -41,7 +41,7 @@ function parseArgs(argv: string[]) {
   if (f.only !== '' && f.only !== 'idle' && !(GROUPS as string[]).includes(f.only)) throw new Error(`--only must be one of ${[...GROUPS, 'idle'].join(', ')}`);
   return {
     ...f,
-    rounds: f.rounds || (f.quick ? 1 : 2),
+    rounds: f.rounds || (f.quick ? 1 : 3),
     seconds: f.seconds || (f.quick ? 0.5 : 3),
     minRequests: f.quick ? 2_000 : 20_000,
     idle: f.idle || (f.quick ? 2_000 : 10_000),
