@@ -5,7 +5,7 @@
  * round. Acceptance: with threads 2 never slower than threads 1.
  */
 import type { LocalCluster } from '../../src/tools/local-cluster.js';
-import { stopChild } from '../support/child.js';
+import { stopTree } from '../support/child.js';
 import { describeMachine, machine } from '../support/results-file.js';
 import { spawnSlotgate, waitForSet } from '../support/slotgate.js';
 import { benchmark, measureProxy, median } from './measure.js';
@@ -70,6 +70,6 @@ export async function compareThreads(o: Options, cluster: LocalCluster, main: st
       '',
     ].join('\n');
   } finally {
-    for (const p of proxies) await stopChild(p.child);
+    for (const p of proxies) await stopTree(p.child);
   }
 }

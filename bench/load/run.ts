@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--rounds 3] [--p1-requests 500000] [--p16-requests 1000000] [--masters 3] [--write]
  *                    [--mget-only] [--mget-requests 200000] [--threads N] [--compare-threads] [--quick]
- *                    [--base-port 22001] [--proxy-port 22777]
+ *                    [--base-port 22001] [--proxy-port 22777] [--slotgate path/to/dist/src/main.js]
  *
  * `--threads N` is passed to slotgate (only when given; builds with worker processes). slotgate's
  * CPU per request is summed over its process tree (primary and workers). `--compare-threads`
@@ -31,7 +31,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalCluster } from '../../src/tools/local-cluster.js';
-import { stopChild } from '../support/child.js';
+import { stopTree } from '../support/child.js';
 import { parseFlags } from '../support/flags.js';
 import { treeCpuSeconds } from '../support/process-cpu.js';
 import { redisBenchmarkOne } from '../support/redis-benchmark.js';
@@ -56,12 +56,14 @@ export interface Options {
   threads: number;
   compareThreads: boolean;
   quick: boolean;
+  /** Another slotgate build's dist/src/main.js ('' = this checkout's). */
+  slotgate: string;
 }
 
 function parseArgs(argv: string[]): Options {
   const o = parseFlags(argv, {
     rounds: 3, p1Requests: 500_000, p16Requests: 1_000_000, masters: 3, clients: 50, basePort: 22001, proxyPort: 22777,
-    write: false, mgetOnly: false, mgetRequests: 200_000, threads: 0, compareThreads: false, quick: false,
+    write: false, mgetOnly: false, mgetRequests: 200_000, threads: 0, compareThreads: false, quick: false, slotgate: '',
   });
   return o.quick ? { ...o, rounds: 1, p1Requests: 50_000, p16Requests: 200_000, mgetRequests: 20_000 } : o;
 }
@@ -119,7 +121,7 @@ function emit(table: string, write: boolean): void {
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
-  const slotgate = slotgateMain(import.meta.url);
+  const slotgate = o.slotgate || slotgateMain(import.meta.url);
   if ((o.threads > 0 || o.compareThreads) && !(await supportsThreads(slotgate, '127.0.0.1:1'))) {
     console.log('threads: n/a (option missing): this slotgate build has no --threads');
     return 2;
@@ -214,7 +216,7 @@ async function main(): Promise<number> {
     emit(table, o.write);
     return 0;
   } finally {
-    for (const c of children) await stopChild(c);
+    for (const c of children) await stopTree(c);
     await cluster.stop();
   }
 }

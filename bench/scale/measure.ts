@@ -35,7 +35,6 @@ export const TESTS = ['set', 'get'] as const;
 export type Test = (typeof TESTS)[number];
 
 const MAX_REQUESTS = 50_000_000;
-const PROBE_MIN_MS = 400;
 const PROBE_ATTEMPTS = 4;
 
 function runOnce(t: Target, c: Config, test: Test, requests: number, timing: Timing): Promise<BenchmarkResult> {
@@ -46,16 +45,20 @@ function runOnce(t: Target, c: Config, test: Test, requests: number, timing: Tim
   });
 }
 
-/** Requests for about `timing.seconds` on this target: probes with growing counts until one lasts PROBE_MIN_MS. */
+/**
+ * Requests for about `timing.seconds` on this target: probes with growing counts until one lasts
+ * a third of that (at least 400 ms), so the ~250 ms steps of --cluster skew the estimate little.
+ */
 export async function sizeRun(t: Target, c: Config, test: Test, timing: Timing): Promise<number> {
+  const probeMs = Math.max(400, (timing.seconds * 1000) / 3);
   let n = c.valueSize >= 16_384 ? 1_000 : Math.max(2_000, 200 * c.clients) * Math.min(c.pipeline, 16);
   for (let attempt = 1; ; attempt++) {
     const r = await runOnce(t, c, test, n, timing);
     const ms = Math.max(r.wallMs, 1);
-    if (ms >= PROBE_MIN_MS || attempt >= PROBE_ATTEMPTS) {
+    if (ms >= probeMs || attempt >= PROBE_ATTEMPTS) {
       return Math.round(Math.min(MAX_REQUESTS, Math.max(timing.minRequests, (n / ms) * 1000 * timing.seconds)));
     }
-    n = Math.min(MAX_REQUESTS, n * Math.min(16, Math.ceil((PROBE_MIN_MS * 1.5) / ms)));
+    n = Math.min(MAX_REQUESTS, n * Math.min(16, Math.ceil((probeMs * 1.5) / ms)));
   }
 }
 

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
 import { parseFlags } from '../support/flags.js';
-import { stopChild } from '../support/child.js';
+import { stopTree } from '../support/child.js';
 import { openFilesLimit } from '../support/idle-conns.js';
 import { redisBenchmark } from '../support/redis-benchmark.js';
 import { describeMachine, machine, prependResults, resultsFile } from '../support/results-file.js';
@@ -90,7 +90,7 @@ class Processes {
   }
 
   async stopAll(): Promise<void> {
-    for (const c of this.children) await stopChild(c);
+    for (const c of this.children) await stopTree(c);
     this.children = [];
     this.slotgates.clear();
   }
