@@ -40,7 +40,7 @@ export function configKey(c: Config): string {
 export function buildMatrix(o: MatrixOptions): MatrixRow[] {
   const base: Config = { clients: 50, pipeline: 1, valueSize: 64, masters: 3, threads: o.threadCounts[0] };
   const values: Record<Group, number[]> = o.quick
-    ? { clients: [1], pipeline: [16], size: [1024], masters: [6], threads: [] }
+    ? { clients: [1, 1000], pipeline: [128], size: [100 * 1024], masters: [6], threads: [] } // the extremes, briefly
     : { clients: [1, 10, 200, 1000], pipeline: [16, 128], size: [16, 1024, 100 * 1024], masters: [6], threads: [] };
   const rows: MatrixRow[] = [{ group: 'base', config: base }];
   for (const group of GROUPS) {
