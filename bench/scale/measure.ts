@@ -51,12 +51,14 @@ function runOnce(t: Target, c: Config, test: Test, requests: number, timing: Tim
  */
 export async function sizeRun(t: Target, c: Config, test: Test, timing: Timing): Promise<number> {
   const probeMs = Math.max(400, (timing.seconds * 1000) / 3);
-  let n = c.valueSize >= 16_384 ? 1_000 : Math.max(2_000, 200 * c.clients) * Math.min(c.pipeline, 16);
+  let n = c.valueSize >= 16_384 ? 1_000 : Math.max(2_000, 20 * c.clients) * Math.min(c.pipeline, 16);
   for (let attempt = 1; ; attempt++) {
     const r = await runOnce(t, c, test, n, timing);
     const ms = Math.max(r.wallMs, 1);
     if (ms >= probeMs || attempt >= PROBE_ATTEMPTS) {
-      return Math.round(Math.min(MAX_REQUESTS, Math.max(timing.minRequests, (n / ms) * 1000 * timing.seconds)));
+      // redis-benchmark's own rate (its wall time also counts connecting, e.g. ~1 s for 1000 clients).
+      const rate = r.rps > 0 && Number.isFinite(r.rps) ? r.rps : (n / ms) * 1000;
+      return Math.round(Math.min(MAX_REQUESTS, Math.max(timing.minRequests, rate * timing.seconds)));
     }
     n = Math.min(MAX_REQUESTS, n * Math.min(16, Math.ceil((probeMs * 1.5) / ms)));
   }

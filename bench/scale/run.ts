@@ -67,9 +67,9 @@ class Processes {
     this.nextPort = o.basePort + 100;
   }
 
-  /** The slotgate in front of `cluster` with `threads`, started on first use. */
-  async slotgate(cluster: LocalCluster, threads: number | undefined): Promise<{ port: number; pid: number }> {
-    const key = `${cluster.nodes[0].port} ${threads ?? '-'}`;
+  /** The slotgate in front of `cluster` with `threads` for `purpose`, started on first use. */
+  async slotgate(cluster: LocalCluster, threads: number | undefined, purpose = 'load'): Promise<{ port: number; pid: number }> {
+    const key = `${cluster.nodes[0].port} ${threads ?? '-'} ${purpose}`;
     let sg = this.slotgates.get(key);
     if (sg === undefined) {
       const port = this.nextPort++;
@@ -178,12 +178,13 @@ async function main(): Promise<number> {
   }
 }
 
-/** Idle connections to slotgate (one worker and the most workers) and to one standalone redis-server. */
+/** Idle connections to fresh slotgate processes (one worker and the most workers) and to one standalone redis-server. */
 async function idleRows(o: Options, procs: Processes, cluster: LocalCluster, counts: (number | undefined)[]): Promise<IdleResult[]> {
   log(`idle connections: ${o.idle} per target`);
   const out: IdleResult[] = [];
   for (const threads of [...new Set([counts[0], counts.at(-1)])]) {
-    const sg = await procs.slotgate(cluster, threads);
+    // A fresh process: one that has served the load rows keeps heap it would reuse for the connections.
+    const sg = await procs.slotgate(cluster, threads, 'idle');
     out.push(await measureIdle(`slotgate (threads ${threads ?? 'n/a'})`, sg.port, sg.pid, o.idle, log));
   }
   const port = o.basePort + 200;
