@@ -10,7 +10,7 @@
  *   4. every idle connection must answer a PING; then they are closed.
  *
  *   npm run bench:idle -- [--idle 10000] [--p1-requests 200000] [--p16-requests 1000000]
- *                         [--clients 100] [--base-port 13401] [--proxy-port 13779] [--write]
+ *                         [--clients 100] [--base-port 13401] [--proxy-port 13779] [--write] [--quick]
  *
  * Needs ~2 x 10,000 file descriptors (this process and the server each hold one per
  * connection): `npm run bench:idle` raises the soft limit to the hard one in a shell first.
@@ -43,10 +43,13 @@ interface Options {
   proxyPort: number;
   write: boolean;
   maxSeconds: number;
+  /** A smoke run: 1,000 idle connections, short redis-benchmark runs. */
+  quick: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  return parseFlags(argv, { idle: 10_000, p1Requests: 200_000, p16Requests: 1_000_000, clients: 100, basePort: 13401, proxyPort: 13779, write: false, maxSeconds: 1200 });
+  const o = parseFlags(argv, { idle: 10_000, p1Requests: 200_000, p16Requests: 1_000_000, clients: 100, basePort: 13401, proxyPort: 13779, write: false, maxSeconds: 1200, quick: false });
+  return o.quick ? { ...o, idle: 1_000, p1Requests: 20_000, p16Requests: 100_000 } : o;
 }
 
 /** redis-benchmark SET and GET; rps of each. */
