@@ -10,7 +10,7 @@
  *   4. every idle connection must answer a PING; then they are closed.
  *
  *   npm run bench:idle -- [--idle 10000] [--p1-requests 200000] [--p16-requests 1000000]
- *                         [--clients 100] [--base-port 13401] [--proxy-port 13779] [--write]
+ *                         [--clients 100] [--base-port 13401] [--proxy-port 13779] [--write] [--quick]
  *
  * Needs ~2 x 10,000 file descriptors (this process and the server each hold one per
  * connection): `npm run bench:idle` raises the soft limit to the hard one in a shell first.
@@ -19,7 +19,6 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +26,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster, type LocalCluster } from '../../src/tools/local-cluster.js';
 import { parseFlags } from '../support/flags.js';
 import { stopChild } from '../support/child.js';
+import { closeAll, openFilesLimit, openIdle, pingAll } from '../support/idle-conns.js';
+import { processRss as vmRss } from '../support/process-cpu.js';
+import { redisBenchmark } from '../support/redis-benchmark.js';
+import { prependResults, resultsFile } from '../support/results-file.js';
+import { waitForPing } from '../support/slotgate.js';
 
 const run = promisify(execFile);
 
@@ -39,92 +43,24 @@ interface Options {
   proxyPort: number;
   write: boolean;
   maxSeconds: number;
+  /** A smoke run: 1,000 idle connections, short redis-benchmark runs. */
+  quick: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  return parseFlags(argv, { idle: 10_000, p1Requests: 200_000, p16Requests: 1_000_000, clients: 100, basePort: 13401, proxyPort: 13779, write: false, maxSeconds: 1200 });
-}
-
-/** This process' soft limit of open files (Node cannot raise it: the npm script's shell does). */
-function openFilesLimit(): number {
-  const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
-  return m === null || m[1] === 'unlimited' ? Infinity : Number(m[1]);
-}
-
-function vmRss(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? 0 : Number(m[1]) * 1024;
+  const o = parseFlags(argv, { idle: 10_000, p1Requests: 200_000, p16Requests: 1_000_000, clients: 100, basePort: 13401, proxyPort: 13779, write: false, maxSeconds: 1200, quick: false });
+  return o.quick ? { ...o, idle: 1_000, p1Requests: 20_000, p16Requests: 100_000 } : o;
 }
 
 /** redis-benchmark SET and GET; rps of each. */
 async function benchmark(port: number, pipeline: number, requests: number, clients: number): Promise<{ set: number; get: number }> {
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-t', 'set,get', '-n', String(requests), '-c', String(clients), '-d', '64', '-r', '100000', '-P', String(pipeline), '--csv'];
-  const { stdout } = await run('redis-benchmark', args, { maxBuffer: 1 << 24, timeout: 300_000 });
+  const r = await redisBenchmark({ port, tests: ['set', 'get'], requests, clients, pipeline });
   const rps = (name: string): number => {
-    const line = stdout.trim().split('\n').find((l) => l.startsWith(`"${name}"`));
-    if (!line) throw new Error(`no ${name} in redis-benchmark output: ${stdout}`);
-    return Number(JSON.parse(`[${line}]`)[1]);
+    const x = r.get(name);
+    if (!x) throw new Error(`no ${name} in redis-benchmark output`);
+    return x.rps;
   };
   return { set: rps('SET'), get: rps('GET') };
-}
-
-/** Opens `count` connections, `batch` at a time; within `maxMs` in all. */
-async function openIdle(port: number, count: number, maxMs: number): Promise<{ sockets: net.Socket[]; ms: number }> {
-  const sockets: net.Socket[] = [];
-  const started = Date.now();
-  const batch = 250;
-  while (sockets.length < count) {
-    if (Date.now() - started > maxMs) throw new Error(`only ${sockets.length} of ${count} idle connections within ${maxMs} ms`);
-    const n = Math.min(batch, count - sockets.length);
-    const opened = await Promise.all(
-      Array.from(
-        { length: n },
-        () =>
-          new Promise<net.Socket>((resolve, reject) => {
-            const s = net.connect({ port, host: '127.0.0.1' });
-            s.once('connect', () => resolve(s));
-            s.once('error', reject);
-          }),
-      ),
-    );
-    for (const s of opened) {
-      s.on('error', () => {});
-      sockets.push(s);
-    }
-  }
-  return { sockets, ms: Date.now() - started };
-}
-
-/** Sends PING on every connection, `batch` at a time; the number that answered +PONG (and stayed open). */
-async function pingAll(sockets: net.Socket[], timeoutMs: number): Promise<number> {
-  let ok = 0;
-  const batch = 500;
-  for (let i = 0; i < sockets.length; i += batch) {
-    const part = sockets.slice(i, i + batch);
-    const answers = await Promise.all(
-      part.map(
-        (s) =>
-          new Promise<boolean>((resolve) => {
-            if (s.destroyed) return resolve(false);
-            let got = '';
-            const timer = setTimeout(() => done(false), timeoutMs);
-            const onData = (d: Buffer): void => {
-              got += d.toString('latin1');
-              if (got.length >= 7) done(got === '+PONG\r\n');
-            };
-            function done(v: boolean): void {
-              clearTimeout(timer);
-              s.off('data', onData);
-              resolve(v);
-            }
-            s.on('data', onData);
-            s.write('*1\r\n$4\r\nPING\r\n');
-          }),
-      ),
-    );
-    ok += answers.filter(Boolean).length;
-  }
-  return ok;
 }
 
 interface TargetResult {
@@ -156,22 +92,9 @@ async function measureTarget(name: string, port: number, pid: number, o: Options
   const withIdle = await pass();
   const pingOk = await pingAll(sockets, 10_000);
   console.log(`${name}: ${pingOk} of ${sockets.length} idle connections answered PING`);
-  for (const s of sockets) s.destroy();
+  closeAll(sockets);
   await sleep(1000);
   return { name, without, with: withIdle, rssWithout, rssWith, connectMs: ms, pingOk };
-}
-
-
-async function waitForPing(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING']);
-      return;
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error(`nothing answers on ${port}`);
 }
 
 async function main(): Promise<number> {
@@ -240,11 +163,8 @@ async function main(): Promise<number> {
     ].join('\n');
     console.log('\n' + table);
     if (o.write) {
-      const file = path.resolve(here, '../../../bench/RESULTS.md');
-      const existing = fs.readFileSync(file, 'utf8');
-      const marker = existing.indexOf('### ');
-      fs.writeFileSync(file, marker < 0 ? existing + table + '\n' : existing.slice(0, marker) + table + '\n' + existing.slice(marker));
-      console.log(`written to ${file}`);
+      prependResults(resultsFile(import.meta.url), table);
+      console.log(`written to ${resultsFile(import.meta.url)}`);
     }
     const failed = results.filter((r) => r.pingOk !== o.idle);
     return failed.length === 0 ? 0 : 1;

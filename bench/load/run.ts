@@ -4,7 +4,13 @@
  * starts. Prints throughput ratios and slotgate's own CPU time per request.
  *
  *   npm run bench -- [--rounds 3] [--p1-requests 500000] [--p16-requests 1000000] [--masters 3] [--write]
- *                    [--mget-only] [--mget-requests 200000]
+ *                    [--mget-only] [--mget-requests 200000] [--threads N] [--compare-threads] [--quick]
+ *                    [--base-port 22001] [--proxy-port 22777] [--slotgate path/to/dist/src/main.js]
+ *
+ * `--threads N` is passed to slotgate (only when given; builds with worker processes). slotgate's
+ * CPU per request is summed over its process tree (primary and workers). `--compare-threads`
+ * runs only a comparison of two slotgate processes, `--threads 1` and `--threads 2`, alternating
+ * with the direct cluster (bench/load/compare-threads.ts). `--quick`: one round of short runs.
  *
  * Cross-slot MGET (10 random keys, so 10 slots) through slotgate is compared with the same MGET
  * on one standalone redis-server in the same run (`--mget-only` runs just that part).
@@ -21,17 +27,20 @@
  * --cluster` rounds its run time to steps of about 250 ms, so every run lasts several seconds:
  * 500,000 requests at -P 1 (about 5 s direct) and 1,000,000 at -P 16.
  */
-import { spawn, execFile } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster } from '../../src/tools/local-cluster.js';
+import { stopTree } from '../support/child.js';
+import { parseFlags } from '../support/flags.js';
+import { treeCpuSeconds } from '../support/process-cpu.js';
+import { redisBenchmarkOne } from '../support/redis-benchmark.js';
+import { benchmark, measureProxy, median } from './measure.js';
+import { describeMachine, machine, prependResults, resultsFile } from '../support/results-file.js';
+import { slotgateMain, spawnSlotgate, supportsThreads, waitForPing, waitForSet } from '../support/slotgate.js';
+import { compareThreads } from './compare-threads.js';
 
-const run = promisify(execFile);
-
-interface Options {
+export interface Options {
   rounds: number;
   p1Requests: number;
   p16Requests: number;
@@ -43,58 +52,27 @@ interface Options {
   /** Only the cross-slot MGET cases (quicker). */
   mgetOnly: boolean;
   mgetRequests: number;
+  /** slotgate's `--threads`; 0 = not passed. */
+  threads: number;
+  compareThreads: boolean;
+  quick: boolean;
+  /** Another slotgate build's dist/src/main.js ('' = this checkout's). */
+  slotgate: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { rounds: 3, p1Requests: 500_000, p16Requests: 1_000_000, masters: 3, clients: 50, basePort: 22001, proxyPort: 22777, write: false, mgetOnly: false, mgetRequests: 200_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = Number(argv[i + 1]);
-    switch (flag) {
-      case '--rounds': o.rounds = value; i++; break;
-      case '--p1-requests': o.p1Requests = value; i++; break;
-      case '--p16-requests': o.p16Requests = value; i++; break;
-      case '--masters': o.masters = value; i++; break;
-      case '--clients': o.clients = value; i++; break;
-      case '--base-port': o.basePort = value; i++; break;
-      case '--proxy-port': o.proxyPort = value; i++; break;
-      case '--write': o.write = true; break;
-      case '--mget-only': o.mgetOnly = true; break;
-      case '--mget-requests': o.mgetRequests = value; i++; break;
-      default: throw new Error(`unknown option ${flag}`);
-    }
-  }
-  return o;
-}
-
-/** user+sys CPU seconds of a process, from /proc. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-async function benchmark(port: number, cluster: boolean, test: string, pipeline: number, requests: number, clients: number): Promise<number> {
-  const args = ['-p', String(port), '-t', test, '-n', String(requests), '-c', String(clients), '-d', '64', '-r', '100000', '-P', String(pipeline), '--csv'];
-  if (cluster) args.push('--cluster');
-  return requestsPerSecond(args, `"${test.toUpperCase()}"`);
-}
-
-/** Runs redis-benchmark with `args` (ending in --csv); the rps of the CSV line starting with `linePrefix`. */
-async function requestsPerSecond(args: string[], linePrefix: string): Promise<number> {
-  const { stdout } = await run('redis-benchmark', args, { maxBuffer: 1 << 24 });
-  // CSV: "test","rps","avg_latency_ms",...
-  const line = stdout.trim().split('\n').find((l) => l.startsWith(linePrefix));
-  if (!line) throw new Error(`no result in redis-benchmark output: ${stdout}`);
-  return Number(JSON.parse(`[${line}]`)[1]);
+  const o = parseFlags(argv, {
+    rounds: 3, p1Requests: 500_000, p16Requests: 1_000_000, masters: 3, clients: 50, basePort: 22001, proxyPort: 22777,
+    write: false, mgetOnly: false, mgetRequests: 200_000, threads: 0, compareThreads: false, quick: false, slotgate: '',
+  });
+  return o.quick ? { ...o, rounds: 1, p1Requests: 50_000, p16Requests: 200_000, mgetRequests: 20_000 } : o;
 }
 
 /** MGET of 10 random keys: each `__rand_int__` is drawn on its own, so the keys fall in 10 slots (but for rare collisions). */
 const MGET_10 = ['MGET', ...Array.from({ length: 10 }, () => 'key:__rand_int__')];
 
-function mgetBenchmark(port: number, pipeline: number, requests: number, clients: number): Promise<number> {
-  const args = ['-p', String(port), '-n', String(requests), '-c', String(clients), '-r', '100000', '-P', String(pipeline), '--csv', ...MGET_10];
-  return requestsPerSecond(args, '"MGET');
+async function mgetBenchmark(port: number, pipeline: number, requests: number, clients: number): Promise<number> {
+  return (await redisBenchmarkOne({ port, command: MGET_10, requests, clients, pipeline })).rps;
 }
 
 /**
@@ -117,9 +95,9 @@ async function measureMget(o: Options, proxyPid: number, standalonePort: number)
       for (const target of order) {
         if (target === 'direct') direct.push(await mgetBenchmark(standalonePort, pipeline, requests, o.clients));
         else {
-          const before = cpuSeconds(proxyPid);
+          const before = treeCpuSeconds(proxyPid);
           proxied.push(await mgetBenchmark(o.proxyPort, pipeline, requests, o.clients));
-          cpuUs.push(((cpuSeconds(proxyPid) - before) * 1e6) / requests);
+          cpuUs.push(((treeCpuSeconds(proxyPid) - before) * 1e6) / requests);
         }
       }
       console.log(`round ${round + 1} MGET 10 keys -P ${pipeline}: standalone ${direct.at(-1)?.toFixed(0)} rps, slotgate ${proxied.at(-1)?.toFixed(0)} rps ${cpuUs.at(-1)?.toFixed(2)} us CPU/request`);
@@ -131,18 +109,36 @@ async function measureMget(o: Options, proxyPid: number, standalonePort: number)
   return rows;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function main(): Promise<void> {
+/** Prints the table and, with --write, puts it first in bench/RESULTS.md. */
+function emit(table: string, write: boolean): void {
+  console.log('\n' + table);
+  if (write) {
+    prependResults(resultsFile(import.meta.url), table);
+    console.log(`written to ${resultsFile(import.meta.url)}`);
+  }
+}
+
+async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
+  const slotgate = o.slotgate || slotgateMain(import.meta.url);
+  if ((o.threads > 0 || o.compareThreads) && !(await supportsThreads(slotgate, '127.0.0.1:1'))) {
+    console.log('threads: n/a (option missing): this slotgate build has no --threads');
+    return 2;
+  }
   const dir = path.join(os.tmpdir(), `slotgate-bench-${process.pid}`);
   console.log(`starting a ${o.masters}-master cluster on ${o.basePort}+ ...`);
   const cluster = await startLocalCluster({ masters: o.masters, replicasPerMaster: 0, basePort: o.basePort, dir });
+  if (o.compareThreads) {
+    try {
+      emit(await compareThreads(o, cluster, slotgate), o.write);
+      return 0;
+    } finally {
+      await cluster.stop();
+    }
+  }
   const here = path.dirname(new URL(import.meta.url).pathname);
-  const main = path.resolve(here, '../../src/main.js');
-  const proxy = spawn(process.execPath, [main, '--port', String(o.proxyPort), '--bind', '127.0.0.1', '--log-level', 'warn', ...cluster.seeds.slice(0, 1)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const proxy = spawnSlotgate({ main: slotgate, port: o.proxyPort, seeds: cluster.seeds.slice(0, 1), threads: o.threads > 0 ? o.threads : undefined });
   const pongPort = o.proxyPort + 1;
   const pong = spawn(process.execPath, [path.resolve(here, 'pong-server.js'), String(pongPort)], { stdio: 'ignore' });
   const directPort = cluster.nodes[0].port;
@@ -150,23 +146,10 @@ async function main(): Promise<void> {
   const minimal = spawn(process.execPath, [path.resolve(here, 'minimal-proxy.js'), String(minimalPort), String(directPort)], { stdio: 'inherit' });
   const standalonePort = o.basePort + 50;
   const standalone = spawn('redis-server', ['--port', String(standalonePort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const children: ChildProcess[] = [proxy, pong, minimal, standalone];
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        await run('redis-cli', ['-p', String(o.proxyPort), 'SET', 'bench:ready', '1']);
-        break;
-      } catch {
-        await sleep(100);
-      }
-    }
-    for (let i = 0; i < 100; i++) {
-      try {
-        await run('redis-cli', ['-p', String(standalonePort), 'PING']);
-        break;
-      } catch {
-        await sleep(100);
-      }
-    }
+    await waitForSet(o.proxyPort);
+    await waitForPing(standalonePort);
     const mgetRows = await measureMget(o, proxy.pid!, standalonePort);
     const cases = (o.mgetOnly ? [] : [
       { test: 'set', pipeline: 1, requests: o.p1Requests },
@@ -175,12 +158,7 @@ async function main(): Promise<void> {
       { test: 'get', pipeline: 16, requests: o.p16Requests },
     ]);
     const results = cases.map(() => ({ direct: [] as number[], proxy: [] as number[], cpuUs: [] as number[], minimal: [] as number[], minimalCpuUs: [] as number[] }));
-    /** Runs one case against a proxy process; returns [rps, its CPU us per request]. */
-    const measure = async (pid: number, port: number, c: (typeof cases)[number]): Promise<[number, number]> => {
-      const before = cpuSeconds(pid);
-      const rps = await benchmark(port, false, c.test, c.pipeline, c.requests, o.clients);
-      return [rps, ((cpuSeconds(pid) - before) * 1e6) / c.requests];
-    };
+    const measure = (pid: number, port: number, c: (typeof cases)[number]): Promise<[number, number]> => measureProxy(pid, port, c.test, c.pipeline, c.requests, o.clients);
     const targets = ['direct', 'proxy', 'minimal'];
     for (let round = 0; round < o.rounds; round++) {
       for (const [i, c] of cases.entries()) {
@@ -220,15 +198,13 @@ async function main(): Promise<void> {
       const requests = pipeline === 1 ? o.p1Requests : o.p16Requests;
       const cpu: number[] = [];
       for (let round = 0; round < o.rounds; round++) {
-        const before = cpuSeconds(pong.pid!);
-        await benchmark(pongPort, false, 'ping_mbulk', pipeline, requests, o.clients);
-        cpu.push(((cpuSeconds(pong.pid!) - before) * 1e6) / requests);
+        cpu.push((await measureProxy(pong.pid!, pongPort, 'ping_mbulk', pipeline, requests, o.clients))[1]);
       }
       floor.push(`| PING (Node floor: slotgate's socket I/O, no upstream) | ${pipeline} | ${requests} | | | | ${median(cpu).toFixed(2)} | | |`);
     }
-    const commit = await run('git', ['rev-parse', '--short', 'HEAD']).then((r) => r.stdout.trim()).catch(() => 'unknown');
+    const threads = o.threads > 0 ? `, slotgate --threads ${o.threads}` : '';
     const table = [
-      `### ${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ${o.masters} masters, ${o.clients} clients, 64-byte values, medians of ${o.rounds} alternating rounds`,
+      `### ${describeMachine(await machine())}, ${o.masters} masters, ${o.clients} clients, 64-byte values${threads}, medians of ${o.rounds} alternating rounds`,
       '',
       '| test | -P | requests | direct cluster rps | slotgate rps | slotgate/direct | slotgate CPU us/request | minimal proxy/direct | minimal proxy CPU us/request |',
       '|---|---|---|---|---|---|---|---|---|',
@@ -237,27 +213,12 @@ async function main(): Promise<void> {
       ...mgetRows,
       '',
     ].join('\n');
-    console.log('\n' + table);
-    if (o.write) {
-      const file = path.resolve(here, '../../../bench/RESULTS.md');
-      mkdirSync(path.dirname(file), { recursive: true });
-      let existing = '';
-      try {
-        existing = readFileSync(file, 'utf8');
-      } catch {
-        existing = '# Benchmark results\n\nProduced by `npm run bench -- --write`; newest first.\n\n';
-      }
-      const marker = existing.indexOf('### ');
-      writeFileSync(file, marker < 0 ? existing + table + '\n' : existing.slice(0, marker) + table + '\n' + existing.slice(marker));
-      console.log(`written to ${file}`);
-    }
+    emit(table, o.write);
+    return 0;
   } finally {
-    proxy.kill('SIGTERM');
-    pong.kill('SIGTERM');
-    minimal.kill('SIGTERM');
-    standalone.kill('SIGTERM');
+    for (const c of children) await stopTree(c);
     await cluster.stop();
   }
 }
 
-await main();
+process.exitCode = await main();

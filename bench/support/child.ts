@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processTree } from './process-cpu.js';
 
 export function isAlive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
@@ -14,4 +16,35 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   }, 5000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * stopChild, then the processes that were under it (workers of a primary, by the PIDs read
+ * before the stop): SIGKILL for any still alive 5 s later, so no worker outlives a benchmark.
+ */
+export async function stopTree(child: ChildProcess): Promise<void> {
+  const below = child.pid === undefined ? [] : processTree(child.pid).slice(1);
+  await stopChild(child);
+  const deadline = Date.now() + 5000;
+  let alive = below.filter(isRunning);
+  for (let i = 0; alive.length > 0 && i < 100 && Date.now() < deadline; i++) {
+    await sleep(50);
+    alive = alive.filter(isRunning);
+  }
+  for (const pid of alive) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

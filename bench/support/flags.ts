@@ -1,10 +1,10 @@
 /**
  * Parses a benchmark's command line: `--kebab-name NUMBER` for each number in `defaults` (by its
- * camelCase key: `--max-rss-mb` sets `maxRssMb`) and `--name` alone for each boolean. Unknown
- * flags and values that are not numbers throw, naming the flag.
+ * camelCase key: `--max-rss-mb` sets `maxRssMb`), `--name VALUE` for each string and `--name`
+ * alone for each boolean. Unknown flags and values that are not numbers throw, naming the flag.
  */
-export function parseFlags<T extends Record<string, number | boolean>>(argv: string[], defaults: T): T {
-  const options: Record<string, number | boolean> = { ...defaults };
+export function parseFlags<T extends Record<string, number | boolean | string>>(argv: string[], defaults: T): T {
+  const options: Record<string, number | boolean | string> = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const key = flag.startsWith('--') ? flag.slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : '';
@@ -13,7 +13,13 @@ export function parseFlags<T extends Record<string, number | boolean>>(argv: str
       options[key] = true;
       continue;
     }
-    const value = Number(argv[++i]);
+    const raw = argv[++i];
+    if (raw === undefined) throw new Error(`${flag} needs a value`);
+    if (typeof defaults[key] === 'string') {
+      options[key] = raw;
+      continue;
+    }
+    const value = Number(raw);
     if (!Number.isFinite(value)) throw new Error(`${flag} needs a number`);
     options[key] = value;
   }
