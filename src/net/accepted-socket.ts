@@ -6,6 +6,14 @@ import net from 'node:net';
  */
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
+/**
+ * True for bytes in the read buffer client sockets share, which the next read overwrites;
+ * any other request bytes (joined large requests, copies, encodings) are never written again.
+ */
+export function isReusedReadBuffer(buf: Buffer): boolean {
+  return buf.buffer === sharedReadBuffer.buffer;
+}
+
 /** Gets the bytes of each read; they are valid only during the call. */
 export type TransientReader = (chunk: Buffer) => void;
 

@@ -39,3 +39,33 @@ export function writeToSocket(socket: net.Socket, fd: number, data: Buffer): boo
   if (written === data.length) return true;
   return socket.write(written === 0 ? data : data.subarray(written));
 }
+
+/**
+ * Writes `pieces` in order, with one writev(2) while Node's stream holds nothing queued (as
+ * `writeToSocket`); what the kernel does not take goes through `socket.write`, in order.
+ * Returns false when the stream's buffer is over its high-water mark.
+ */
+export function writePiecesToSocket(socket: net.Socket, fd: number, pieces: Buffer[]): boolean {
+  if (pieces.length === 1) return writeToSocket(socket, fd, pieces[0]);
+  let written = 0;
+  if (fd >= 0 && socket.writableLength === 0 && !socket.destroyed) {
+    try {
+      written = fs.writevSync(fd, pieces);
+    } catch (error) {
+      if ((error as ErrnoError).code !== 'EAGAIN') {
+        socket.destroy(error as Error);
+        return true;
+      }
+    }
+  }
+  let ok = true;
+  for (const piece of pieces) {
+    if (written >= piece.length) {
+      written -= piece.length;
+      continue;
+    }
+    ok = socket.write(written === 0 ? piece : piece.subarray(written));
+    written = 0;
+  }
+  return ok;
+}

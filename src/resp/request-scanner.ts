@@ -115,6 +115,7 @@ export class RequestScanner {
       if (this.argc < 0 && !this.sink.acceptsRequests()) {
         // Between two requests: keep the rest as it is and wait for resume().
         this.holding = true;
+        this.pending.needed = 0; // nothing is scanned until resume()
         this.pending.keep(data, frameStart);
         return;
       }
@@ -134,13 +135,14 @@ export class RequestScanner {
       this.fail('query buffer limit exceeded');
       return;
     }
-    this.pending.keep(data, frameStart);
     if (frameStart !== 0 && this.argc >= 0) {
       this.pos -= frameStart;
       const args = this.args;
       for (let i = 0; i < this.argi * 2; i++) args[i] -= frameStart;
       this.pending.needed -= frameStart;
     }
+    // After `needed` counts from the frame: a large one gets room for all of it at once.
+    this.pending.keep(data, frameStart);
   }
 
   /**

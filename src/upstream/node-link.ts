@@ -3,7 +3,8 @@ import { ReplyScanner, type ReplySink } from '../resp/reply-scanner.js';
 import { encodeCommand, errorReply, type Protocol } from '../resp/encode.js';
 import { OutputSlab } from '../util/output-slab.js';
 import { ReadSlabs } from '../util/read-slabs.js';
-import { socketFd, writeToSocket } from '../net/direct-write.js';
+import { socketFd, writePiecesToSocket, writeToSocket } from '../net/direct-write.js';
+import { isReusedReadBuffer } from '../net/accepted-socket.js';
 import { connectToNode, type BackendTls } from '../net/backend-tls.js';
 import { scheduleFlush, type Flushable } from '../util/flush-scheduler.js';
 import { clock } from '../util/coarse-clock.js';
@@ -40,6 +41,8 @@ type LinkState = 'idle' | 'connecting' | 'ready' | 'closed';
 
 const ASKING = encodeCommand(['ASKING']);
 const RECONNECT_MIN_MS = 50;
+/** Requests from this size on are written from their own buffer, not copied to the output slab. */
+const ATTACH_MIN_BYTES = 16 * 1024;
 const RECONNECT_MAX_MS = 2000;
 
 /** Discards the reply of a command sent before a request (ASKING, SCRIPT LOAD): see `sendAfter`. */
@@ -120,6 +123,12 @@ export class NodeLink implements ReplySink, Flushable {
       entry.fail(errorReply(`ERR slotgate: link to ${this.address} is closed`));
       return;
     }
+    if (end - start >= ATTACH_MIN_BYTES && !isReusedReadBuffer(buf)) {
+      // A large request in a buffer of its own (joined from several reads): written from there.
+      this.out.attach(buf, start, end);
+      this.queuedView(entry, buf, start, end);
+      return;
+    }
     const at = this.out.append(buf, start, end);
     this.queued(entry, at, end - start);
   }
@@ -164,9 +173,13 @@ export class NodeLink implements ReplySink, Flushable {
   }
 
   private queued(entry: PendingReply, at: number, size: number): void {
+    this.queuedView(entry, this.out.buffer, at, at + size);
+  }
+
+  private queuedView(entry: PendingReply, buf: Buffer, start: number, end: number): void {
     this.pending.push(entry, clock.now);
     this.requestsSent++;
-    entry.sentFrom(this.out.buffer, at, at + size, this.address);
+    entry.sentFrom(buf, start, end, this.address);
     this.unsent++;
     if (this.state === 'ready') scheduleFlush(this);
     else if (this.state === 'idle' && this.reconnectTimer === null) this.connect();
@@ -189,9 +202,9 @@ export class NodeLink implements ReplySink, Flushable {
 
   flush(): void {
     if (this.state !== 'ready' || this.out.isEmpty || this.socket === null) return;
-    const data = this.out.take();
     this.unsent = 0;
-    writeToSocket(this.socket, this.fd, data);
+    if (this.out.hasPieces) writePiecesToSocket(this.socket, this.fd, this.out.takePieces());
+    else writeToSocket(this.socket, this.fd, this.out.take());
   }
 
   /**

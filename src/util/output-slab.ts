@@ -12,14 +12,49 @@ export class OutputSlab {
   private start = 0;
   /** End of the bytes appended. */
   private end = 0;
+  /** What goes out before the slab's bytes [start, end): earlier slab bytes and attached views, in order. */
+  private pieces: Buffer[] = [];
+  private piecesBytes = 0;
 
   get isEmpty(): boolean {
-    return this.start === this.end;
+    return this.start === this.end && this.piecesBytes === 0;
   }
 
-  /** Bytes appended and not yet taken. */
+  /** Bytes appended (or attached) and not yet taken. */
   get bytes(): number {
-    return this.end - this.start;
+    return this.end - this.start + this.piecesBytes;
+  }
+
+  /** Views were attached since the last take: take them with `takePieces`. */
+  get hasPieces(): boolean {
+    return this.pieces.length > 0;
+  }
+
+  /**
+   * Queues buf[start, end) as it is, without copying: for large requests in a buffer that is
+   * never written again (copying 100 KB values into slabs cost more than writing them).
+   */
+  attach(buf: Buffer, start: number, end: number): void {
+    this.seal();
+    this.pieces.push(buf.subarray(start, end));
+    this.piecesBytes += end - start;
+  }
+
+  /** Everything queued since the last take, in order, as views (one write with writev). */
+  takePieces(): Buffer[] {
+    this.seal();
+    const pieces = this.pieces;
+    this.pieces = [];
+    this.piecesBytes = 0;
+    return pieces;
+  }
+
+  /** Moves the slab bytes not yet taken to the pieces, so an attached view goes after them. */
+  private seal(): void {
+    if (this.end === this.start) return;
+    this.pieces.push(this.slab.subarray(this.start, this.end));
+    this.piecesBytes += this.end - this.start;
+    this.start = this.end;
   }
 
   /** The buffer the last `append` copied into (its bytes are at the offset `append` returned). */
@@ -48,7 +83,7 @@ export class OutputSlab {
     return at;
   }
 
-  /** Everything appended since the last take, as one view. */
+  /** Everything appended since the last take, as one view (when nothing was attached: see `hasPieces`). */
   take(): Buffer {
     const out = this.slab.subarray(this.start, this.end);
     this.start = this.end;
@@ -58,6 +93,8 @@ export class OutputSlab {
   /** Drops what was not taken. */
   clear(): void {
     this.start = this.end;
+    this.pieces = [];
+    this.piecesBytes = 0;
   }
 
   /** Moves the bytes not yet taken to a new slab with room for `length` more (the old copy stays valid). */

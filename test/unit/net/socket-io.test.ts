@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { describe, it, expect } from 'vitest';
-import { socketFd, writeToSocket } from '../../../src/net/direct-write.js';
+import { socketFd, writePiecesToSocket, writeToSocket } from '../../../src/net/direct-write.js';
 import { takeOverAccepted } from '../../../src/net/accepted-socket.js';
 import { cleanupAfterEach } from '../../helpers/cleanup.js';
 
@@ -61,6 +61,27 @@ describe('writeToSocket', () => {
     for (let i = 0; i < 10 && !accepted.destroyed; i++) writeToSocket(accepted, fd, Buffer.alloc(1024));
     await closed;
     expect(accepted.destroyed).toBe(true);
+  });
+});
+
+describe('writePiecesToSocket', () => {
+  it('writes pieces in order with one writev and queues what the kernel does not take, from the right byte', async () => {
+    const { client, accepted } = await pair();
+    const fd = socketFd(accepted);
+    client.pause(); // let the kernel buffers fill up
+    const sent: Buffer[] = [];
+    let backedUp = false;
+    for (let i = 0; i < 64; i++) {
+      const pieces = [Buffer.alloc(100 * 1024 + i, i), Buffer.from(`-${i}-`), Buffer.alloc(70 * 1024, 255 - i)];
+      sent.push(...pieces);
+      if (!writePiecesToSocket(accepted, fd, pieces)) backedUp = true;
+    }
+    expect(backedUp).toBe(true);
+    const received = collect(client);
+    client.resume();
+    accepted.end();
+    await once(client, 'end');
+    expect(received().equals(Buffer.concat(sent))).toBe(true);
   });
 });
 

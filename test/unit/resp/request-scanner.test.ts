@@ -409,6 +409,25 @@ describe('RequestScanner: holding back while the sink accepts no more requests',
     expect(recorder.events).toEqual(all);
   });
 
+  it('joins large values arriving in reads of any size into exact requests, holding back between them (transientInput)', () => {
+    const rng = new Prng(11);
+    const values = [100_000, 17_000, 300_000, 65_536, 20].map((n) => rng.bytes(n));
+    const frames = values.map((v, i) => multibulk('SET', `k${i}`, v));
+    const expected = values.map((v, i) => requestEvent(['SET', `k${i}`, v], frames[i]));
+    const input = Buffer.concat(frames);
+    for (const maxPiece of [1500, 9000, 65536]) {
+      const recorder = new Recorder();
+      recorder.capacity = 2;
+      const scanner = new RequestScanner(recorder, ROOMY, { transientInput: true });
+      feedThroughSharedBuffer(scanner, randomPieces(input, rng, maxPiece));
+      expect(recorder.events, `pieces up to ${maxPiece}`).toEqual(expected.slice(0, 2));
+      recorder.capacity = Infinity;
+      scanner.resume();
+      expect(recorder.events, `pieces up to ${maxPiece}, resumed`).toEqual(expected);
+      expect(scanner.buffered).toBe(0);
+    }
+  });
+
   it('still enforces the buffer limit on bytes held back', () => {
     const recorder = new Recorder();
     recorder.capacity = 0;

@@ -41,6 +41,28 @@ describe('OutputSlab', () => {
     expect(taken.toString('latin1', taken.length - 4)).toBe('tail');
   });
 
+  it('attaches views between appended bytes without copying them, and takes everything in order', () => {
+    const out = new OutputSlab();
+    out.append(bytes('one '), 0, 4);
+    const own = Buffer.from('--big value--');
+    out.attach(own, 2, 11);
+    const at = out.append(bytes('two '), 0, 4);
+    out.attach(own, 0, 2);
+    expect(out.hasPieces).toBe(true);
+    expect(out.bytes).toBe(4 + 9 + 4 + 2);
+    expect(out.buffer.toString('latin1', at, at + 4)).toBe('two ');
+    const pieces = out.takePieces();
+    expect(Buffer.concat(pieces).toString()).toBe('one big valuetwo --');
+    expect(pieces[1].buffer).toBe(own.buffer); // a view, not a copy
+    expect(out.isEmpty).toBe(true);
+    expect(out.hasPieces).toBe(false);
+    out.append(bytes('three'), 0, 5);
+    expect(out.take().toString()).toBe('three');
+    out.attach(own, 0, 4);
+    out.clear();
+    expect(out.isEmpty).toBe(true);
+  });
+
   it('clear drops what was not taken', () => {
     const out = new OutputSlab();
     out.append(bytes('abc'), 0, 3);
