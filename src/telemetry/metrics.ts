@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Aggregator, type Metric } from 'prom-client';
 import type { ProxyServer } from '../proxy/server.js';
 import { packageVersion } from '../version.js';
 import { DURATION_BUCKETS_SECONDS, type CommandStats } from './command-stats.js';
@@ -8,6 +8,10 @@ import { DURATION_BUCKETS_SECONDS, type CommandStats } from './command-stats.js'
  * number fields (Router.stats, ProxyServer and NodeLink counters, CommandStat); each metric
  * reads them in its `collect` callback when Prometheus scrapes, so serving a request never
  * touches prom-client (no label lookup, no string building per request).
+ *
+ * With workers (`threads` > 1) the primary adds up every worker's registry (prom-client's
+ * AggregatorRegistry): counters and histograms are summed, and each gauge says how (its
+ * `aggregator`): connections and links are summed, covered slots is the worst worker's.
  */
 
 /** Names of the `slotgate_*` metrics (the dashboard test checks its queries against this list). */
@@ -49,6 +53,8 @@ export function createMetrics(proxy: ProxyServer, ready: ReadySource): Registry 
     help: 'Always 1; labels give the slotgate and Node.js versions',
     labelNames: ['version', 'node'],
     registers,
+    // Every worker runs the same build.
+    aggregator: 'first',
   }).set({ version: packageVersion(), node: process.version }, 1);
 
   gauge(registry, 'slotgate_client_connections', 'Client connections open now', () => proxy.clientCount);
@@ -137,7 +143,8 @@ export function createMetrics(proxy: ProxyServer, ready: ReadySource): Registry 
       }
     },
   });
-  gauge(registry, 'slotgate_slots_covered', 'Hash slots served by a master in the current slot map', () => router.coveredSlots);
+  // The worst worker's: a worker with a stale map is what a client may meet.
+  gauge(registry, 'slotgate_slots_covered', 'Hash slots served by a master in the current slot map', () => router.coveredSlots, 'min');
   counter(
     registry,
     'slotgate_fanout_subrequests_total',
@@ -152,7 +159,7 @@ export function createMetrics(proxy: ProxyServer, ready: ReadySource): Registry 
   gauge(registry, 'slotgate_private_links_lent', 'Dedicated node connections lent to clients now', () => proxy.privateLinks.lentCount);
   gauge(registry, 'slotgate_private_links_idle', 'Dedicated node connections connected and ready to lend', () => proxy.privateLinks.idleCount);
   counter(registry, 'slotgate_drain_closes_total', 'Client connections closed by a drain (shutdown)', () => proxy.drainCloses);
-  gauge(registry, 'slotgate_ready', '1 while /readyz answers 200', () => (ready() ? 1 : 0));
+  gauge(registry, 'slotgate_ready', '1 while /readyz answers 200', () => (ready() ? 1 : 0), 'min');
   return registry;
 }
 
@@ -162,11 +169,13 @@ function sumLinks<L>(links: readonly L[], value: (link: L) => number): number {
   return sum;
 }
 
-function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+/** A gauge read at scrape time; `aggregator`: how the workers' values combine (default: summed). */
+function gauge(registry: Registry, name: string, help: string, read: () => number, aggregator: Aggregator = 'sum'): void {
   new Gauge({
     name,
     help,
     registers: [registry],
+    aggregator,
     collect() {
       this.set(read());
     },
