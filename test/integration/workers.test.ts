@@ -38,11 +38,12 @@ function alive(pid: number): boolean {
   }
 }
 
-async function start(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Started> {
+/** Starts slotgate with 2 workers (`--threads 2` unless `extra` gives threads another way, e.g. a --config file). */
+async function start(extra: string[] = [], env: NodeJS.ProcessEnv = {}, threadsFlag = true): Promise<Started> {
   const n = next++;
   const port = testBasePort() + 1100 + n;
   const adminPort = testBasePort() + 1120 + n;
-  const args = ['--threads', '2', '--bind', '127.0.0.1', '--port', String(port), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort)];
+  const args = [...(threadsFlag ? ['--threads', '2'] : []), '--bind', '127.0.0.1', '--port', String(port), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort)];
   const slotgate = await spawnSlotgate([...args, ...extra, ...sharedClusterSeeds()], { adminPort, env: { ...process.env, ...env } });
   const pids = await workerPids(adminPort);
   cleanup(async () => {
@@ -202,18 +203,26 @@ describe('threads 2: a primary and two workers sharing the RESP port', () => {
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 
-  it('SIGHUP reloads every worker: a new requirepass applies on both', async () => {
+  it('SIGHUP reloads every worker: a new requirepass applies on both; a changed threads needs a restart', async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'slotgate-workers-'));
     cleanup(() => fsp.rm(dir, { recursive: true, force: true }));
     const passFile = path.join(dir, 'pass');
+    const configFile = path.join(dir, 'slotgate.yaml');
     await fsp.writeFile(passFile, 'first-Secret-1\n');
-    const { slotgate, port } = await start(['--requirepass-file', passFile]);
+    await fsp.writeFile(configFile, 'threads: 2\n');
+    const { slotgate, port, adminPort } = await start(['--config', configFile, '--requirepass-file', passFile], {}, false);
     const auth = (pass: string) => async (c: RawConnection) => void (await call(c, ['AUTH', pass], /\+OK\r\n/));
     await connectionsOnBoth(port, 1, auth('first-Secret-1'));
 
     await fsp.writeFile(passFile, 'second-Secret-2\n');
+    await fsp.writeFile(configFile, 'threads: 3\n');
     slotgate.signal('SIGHUP');
-    for (const w of [0, 1]) await slotgate.waitForLog('configuration reloaded', 10_000, (l) => l.worker === w);
+    for (const w of [0, 1]) {
+      await slotgate.waitForLog('configuration reloaded', 10_000, (l) => l.worker === w);
+      const restart = await slotgate.waitForLog('needs a restart', 10_000, (l) => l.worker === w);
+      expect(restart.options).toEqual(['threads']);
+    }
+    expect(JSON.parse((await httpGet(adminPort, '/readyz')).body).workers).toHaveLength(2);
     // New connections on both workers need the new password.
     await connectionsOnBoth(port, 2, auth('second-Secret-2'));
     for (let i = 0; i < 4; i++) {
@@ -244,6 +253,38 @@ describe('threads 2: a primary and two workers sharing the RESP port', () => {
       seen.add(Number(/worker_index:(\d+)/.exec(text)![1]));
     }
     expect([...seen].sort()).toEqual([0, 1]);
+  });
+
+  it('workers ignore signals sent to them (a Ctrl-C reaches the whole group): only the primary drives them', async () => {
+    const { slotgate, port, adminPort } = await start(['--drain-delay', '0']);
+    const [[onFirst], [onSecond]] = await connectionsOnBoth(port, 1);
+    const pids = await workerPids(adminPort);
+    for (const pid of pids) for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.kill(pid, signal);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(pids.every(alive)).toBe(true);
+    for (const conn of [onFirst, onSecond]) await call(conn, ['PING'], /\+PONG\r\n/);
+    expect((await httpGet(adminPort, '/readyz')).status).toBe(200);
+    expect(slotgate.logs().filter((l) => l.msg.startsWith('drain:') || l.msg.startsWith('configuration reloaded'))).toEqual([]);
+
+    // SIGINT to the primary (what a Ctrl-C also gives it) drains them.
+    slotgate.signal('SIGINT');
+    expect((await slotgate.exited).code).toBe(0);
+    for (const conn of [onFirst, onSecond]) expect((await conn.closed).how).toBe('end');
+    expect(pids.some(alive)).toBe(false);
+  });
+
+  it('a second signal during the drain kills the workers and exits 1', async () => {
+    const { slotgate, port, adminPort } = await start(['--drain-delay', '5s', '--drain-timeout', '10s']);
+    await connectionsOnBoth(port, 1);
+    const pids = await workerPids(adminPort);
+    const signalledAt = Date.now();
+    slotgate.signal('SIGTERM');
+    await slotgate.waitForLog('drain: not ready');
+    slotgate.signal('SIGTERM');
+    const exit = await slotgate.exited;
+    expect(exit.code).toBe(1);
+    expect(exit.at - signalledAt).toBeLessThan(3000); // not the 5 s drain-delay
+    await eventually(() => pids.every((p) => !alive(p)), 5000);
   });
 
   it('the workers exit when the primary is killed (never orphaned)', async () => {
