@@ -38,6 +38,37 @@ export const SLOTGATE_METRICS = [
   'slotgate_ready',
 ] as const;
 
+/** The primary's own metrics with workers (`threads` > 1), beside the workers' added-up ones. */
+export const PRIMARY_METRICS = ['slotgate_workers', 'slotgate_worker_restarts_total', 'slotgate_ready'] as const;
+
+/** What the primary's metrics read. */
+export interface PrimaryMetricsSource {
+  readonly aliveCount: number;
+  readonly restarts: number;
+  /** Whether the primary's /readyz would answer 200 (every worker ready). */
+  ready(): Promise<boolean>;
+}
+
+/**
+ * The primary's registry: no default process metrics (the workers' are summed instead; the
+ * primary only forks and relays), `slotgate_ready` for all the workers together.
+ */
+export function createPrimaryMetrics(primary: PrimaryMetricsSource): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  gauge(registry, 'slotgate_workers', 'Worker processes alive now (threads)', () => primary.aliveCount);
+  counter(registry, 'slotgate_worker_restarts_total', 'Workers replaced after exiting outside a drain', () => primary.restarts);
+  new Gauge({
+    name: 'slotgate_ready',
+    help: '1 while /readyz answers 200',
+    registers,
+    async collect() {
+      this.set((await primary.ready()) ? 1 : 0);
+    },
+  });
+  return registry;
+}
+
 /** What `slotgate_ready` reads (the admin server's readiness check). */
 export type ReadySource = () => boolean;
 

@@ -1,4 +1,5 @@
-import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
+import { createPrimaryMetrics } from '../telemetry/metrics.js';
 import type { AdminSource } from '../admin/admin-server.js';
 import type { WorkerMetrics, WorkerReadiness } from './messages.js';
 import type { Primary } from './primary.js';
@@ -19,48 +20,33 @@ export type WorkerState = { worker: number; pid?: number } & WorkerReadiness;
  *   draining. The body names each worker's state.
  * - `/metrics`: every worker's registry added up by prom-client's AggregatorRegistry (each
  *   metric's `aggregator`: counters summed, gauges as metrics.ts says), plus the primary's own
- *   `slotgate_workers`, `slotgate_worker_restarts_total` and `slotgate_ready` (this readiness).
+ *   metrics (metrics.ts' createPrimaryMetrics: workers alive, restarts, and `slotgate_ready`
+ *   for all of them).
  *   The workers are asked over our own IPC messages rather than through
  *   AggregatorRegistry.clusterMetrics(), which fails the whole scrape when one worker is slow or
  *   gone (a restarting worker would blank every metric).
  */
 export class PrimaryAdmin implements AdminSource {
-  private readonly registry = new Registry();
-  readonly contentType = this.registry.contentType;
+  private readonly registry: Registry;
+  readonly contentType: string;
 
   constructor(private readonly primary: Primary) {
-    const registers = [this.registry];
-    const admin = this;
-    new Gauge({
-      name: 'slotgate_workers',
-      help: 'Worker processes alive now (threads)',
-      registers,
-      collect() {
-        this.set(primary.aliveCount);
+    this.registry = createPrimaryMetrics({
+      get aliveCount() {
+        return primary.aliveCount;
       },
-    });
-    new Counter({
-      name: 'slotgate_worker_restarts_total',
-      help: 'Workers replaced after exiting outside a drain',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(primary.restarts);
+      get restarts() {
+        return primary.restarts;
       },
+      ready: async () => (await this.readiness()).ready,
     });
-    new Gauge({
-      name: 'slotgate_ready',
-      help: '1 while /readyz answers 200',
-      registers,
-      async collect() {
-        this.set((await admin.readiness()).ready ? 1 : 0);
-      },
-    });
+    this.contentType = this.registry.contentType;
   }
 
   async readiness(): Promise<{ ready: boolean; reason?: string; coveredSlots?: number; workers: WorkerState[] }> {
+    // At once: a load balancer must stop sending clients whatever the workers would say.
+    if (this.primary.draining) return { ready: false, reason: 'draining', workers: this.primary.slots.map((s) => ({ worker: s.index, pid: s.worker?.process.pid, ready: false, reason: 'draining' })) };
     const workers = await Promise.all(this.primary.slots.map((slot) => this.workerState(slot)));
-    if (this.primary.draining) return { ready: false, reason: 'draining', workers };
     const notReady = workers.filter((w) => !w.ready);
     const covered = workers.map((w) => w.coveredSlots).filter((c): c is number => typeof c === 'number');
     const coveredSlots = covered.length === workers.length ? Math.min(...covered) : 0;

@@ -8,6 +8,7 @@ import { sharedClusterSeeds, testBasePort } from '../helpers/cluster.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
 import { TestCa } from '../helpers/tls-certs.js';
+import { PRIMARY_METRICS, SLOTGATE_METRICS } from '../../src/telemetry/metrics.js';
 import { httpGet, rawConnect, type RawConnection, type SlotgateProcess, spawnSlotgate } from '../helpers/slotgate-process.js';
 
 // The real `slotgate` command with `--threads 2` (a node:cluster primary and two workers) in front
@@ -126,6 +127,8 @@ describe('threads 2: a primary and two workers sharing the RESP port', () => {
     expect(sample(metrics, 'slotgate_client_connections')).toBeGreaterThanOrEqual(4); // both workers' clients
     expect(metrics).toMatch(/^slotgate_build_info\{[^}]*\} 1$/m);
     expect(sample(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Each metric once: the workers' added up, the primary's own beside them.
+    for (const name of [...SLOTGATE_METRICS, ...PRIMARY_METRICS]) expect(metrics.split(`# TYPE ${name} `).length - 1, name).toBe(1);
   });
 
   it('passes PROXY CONFIG SET on to the other worker, and to a worker that replaces a killed one', async () => {
