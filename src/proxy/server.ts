@@ -7,7 +7,7 @@ import { CommandTable, fallbackCommandTable } from './commands/table.js';
 import { clock, useClock } from '../util/coarse-clock.js';
 import { parseOutputLimits, type OutputLimits } from '../config/output-limits.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { ClientView, OptionView, ServerContext } from './client-context.js';
+import type { ClientView, OptionView, ServerContext, WorkerPeers } from './client-context.js';
 import { OPTIONS } from '../config/schema.js';
 import { coerceValue, formatValue } from '../config/values.js';
 import { REDACTED } from '../config/redact.js';
@@ -66,6 +66,8 @@ export class ProxyServer implements ServerContext {
    * the other workers (through the primary) so that it holds for every connection.
    */
   onOptionSet: ((name: string, value: string) => void) | null = null;
+  /** The other workers' clients (CLIENT LIST, CLIENT KILL); null in one process. */
+  peers: WorkerPeers | null = null;
   private releaseClock: (() => void) | null = null;
   /** Shared by every session, so PROXY CONFIG SET reaches them all. */
   private readonly limits: SessionLimits;

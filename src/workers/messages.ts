@@ -1,4 +1,5 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { KillFilter } from '../proxy/commands/client-control.js';
 
 /**
  * Every IPC message between slotgate's primary and its workers (`threads` > 1), in one place.
@@ -12,6 +13,11 @@ export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 /** A worker's readiness as its `/readyz` would say it in one process. */
 export type WorkerReadiness = { ready: boolean; reason?: string } & Record<string, unknown>;
 
+/** What one worker asks the others (through the primary) for its client's CLIENT LIST / CLIENT KILL. */
+export type PeerAsk = { kind: 'client-list' } | { kind: 'client-kill'; filter: KillFilter };
+/** One other worker's answer: its CLIENT LIST lines, or how many of its clients it killed. */
+export type PeerAnswer = { kind: 'client-list'; text: string } | { kind: 'client-kill'; killed: number };
+
 /** From the primary to a worker. */
 export type ToWorker =
   /** Start today's graceful drain (SIGTERM/SIGINT reached the primary), then exit 0. */
@@ -22,7 +28,11 @@ export type ToWorker =
   | { type: 'slotgate:config-set'; name: string; value: string }
   /** Questions, answered with the same `id`. */
   | { type: 'slotgate:readiness'; id: number }
-  | { type: 'slotgate:metrics'; id: number };
+  | { type: 'slotgate:metrics'; id: number }
+  /** Another worker's PeerAsk, answered with a peer-answer of the same `id`. */
+  | { type: 'slotgate:peer-question'; id: number; ask: PeerAsk }
+  /** The other workers' answers to this worker's peer-ask `askId` (those that answered in time). */
+  | { type: 'slotgate:peer-reply'; askId: number; answers: PeerAnswer[] };
 
 /** From a worker to the primary. */
 export type FromWorker =
@@ -31,7 +41,10 @@ export type FromWorker =
   /** One of this worker's clients changed an option with `PROXY CONFIG SET`. */
   | { type: 'slotgate:config-set'; name: string; value: string }
   | { type: 'slotgate:readiness-reply'; id: number; readiness: WorkerReadiness }
-  | { type: 'slotgate:metrics-reply'; id: number; metrics: WorkerMetrics };
+  | { type: 'slotgate:metrics-reply'; id: number; metrics: WorkerMetrics }
+  | { type: 'slotgate:peer-answer'; id: number; answer: PeerAnswer }
+  /** Asks every other worker (the primary passes it on and gathers the answers). */
+  | { type: 'slotgate:peer-ask'; askId: number; ask: PeerAsk };
 
 export type Question = Extract<ToWorker, { id: number }>;
 export type Answer = Extract<FromWorker, { id: number }>;

@@ -6,10 +6,15 @@ import { coerceValue } from '../config/values.js';
 import type { Logger } from '../telemetry/logger.js';
 import { startAdminServerFor, type AdminServer } from '../admin/admin-server.js';
 import { DRAIN_GRACE_MS, type Exit } from '../lifecycle/drain-and-exit.js';
-import { isSlotgateMessage, WORKER_INDEX_ENV, type Answer, type FromWorker, type Question, type ToWorker } from './messages.js';
+import { isSlotgateMessage, WORKER_INDEX_ENV, type Answer, type FromWorker, type PeerAnswer, type PeerAsk, type Question, type ToWorker } from './messages.js';
 import { QUICK_CRASH_MS, restartDelayMs } from './restart-backoff.js';
 import { PrimaryAdmin } from './primary-admin.js';
 
+/** A question before the primary gives it its id (each member of the union on its own). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** How long the primary waits for each other worker's answer to a CLIENT LIST / CLIENT KILL. */
+const PEER_QUESTION_TIMEOUT_MS = 1000;
 /** After drain-timeout and the workers' own grace: how long the primary still waits for their exits. */
 const PRIMARY_GRACE_MS = 1000;
 
@@ -131,8 +136,12 @@ export class Primary {
       case 'slotgate:config-set':
         this.relayOptionChange(slot, m.name, m.value);
         return;
+      case 'slotgate:peer-ask':
+        void this.askPeers(slot, m.askId, m.ask);
+        return;
       case 'slotgate:readiness-reply':
-      case 'slotgate:metrics-reply': {
+      case 'slotgate:metrics-reply':
+      case 'slotgate:peer-answer': {
         const answer = this.questions.get(m.id);
         this.questions.delete(m.id);
         answer?.(m);
@@ -150,6 +159,15 @@ export class Primary {
     }
     for (const slot of this.slots) if (slot !== from && slot.started) this.send(slot, { type: 'slotgate:config-set', name, value });
     this.log.info({ option: name, from: from.index }, 'option change passed on to every worker');
+  }
+
+  /** A worker's CLIENT LIST / CLIENT KILL: every other running worker answers, the asker gets what came in time. */
+  private async askPeers(from: WorkerSlot, askId: number, ask: PeerAsk): Promise<void> {
+    const others = this.slots.filter((s) => s !== from && s.started);
+    const replies = await Promise.all(others.map((s) => this.ask(s, { type: 'slotgate:peer-question', ask }, PEER_QUESTION_TIMEOUT_MS)));
+    const answers: PeerAnswer[] = [];
+    for (const reply of replies) if (reply?.type === 'slotgate:peer-answer') answers.push(reply.answer);
+    this.send(from, { type: 'slotgate:peer-reply', askId, answers });
   }
 
   private onExit(slot: WorkerSlot, worker: Worker, code: number | null, signal: string | null): void {
@@ -179,7 +197,7 @@ export class Primary {
   }
 
   /** Asks one worker; null when it is not there or does not answer within `timeoutMs`. */
-  ask(slot: WorkerSlot, question: Omit<Question, 'id'>, timeoutMs: number): Promise<Answer | null> {
+  ask(slot: WorkerSlot, question: WithoutId<Question>, timeoutMs: number): Promise<Answer | null> {
     const id = this.nextQuestionId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

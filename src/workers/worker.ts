@@ -7,6 +7,7 @@ import { proxyReadiness } from '../admin/proxy-readiness.js';
 import { drainAndExit, type Exit } from '../lifecycle/drain-and-exit.js';
 import { createReloader } from '../lifecycle/reloader.js';
 import { isSlotgateMessage, type FromWorker, type ToWorker } from './messages.js';
+import { answerPeer, PeersOverIpc } from './peers.js';
 
 export interface WorkerOptions {
   config: SlotgateConfig;
@@ -32,6 +33,7 @@ export async function runWorker({ config, argv, log, index, exit }: WorkerOption
   let registry: Registry | null = null;
   let reload: (() => void) | null = null;
   let drainSignal: string | null = null;
+  const peers = new PeersOverIpc(send);
 
   // Only the primary's messages drive a worker. A Ctrl-C in a terminal sends SIGINT to the whole
   // process group: a worker that drained on its own would leave the primary restarting it.
@@ -74,6 +76,17 @@ export async function runWorker({ config, argv, log, index, exit }: WorkerOption
           readiness: proxy === null ? { ready: false, reason: 'starting' } : { ...proxyReadiness(proxy) },
         });
         return;
+      case 'slotgate:peer-question':
+        // Before the proxy started it has no clients: an empty list, nothing killed.
+        send({
+          type: 'slotgate:peer-answer',
+          id: m.id,
+          answer: proxy === null ? (m.ask.kind === 'client-list' ? { kind: 'client-list', text: '' } : { kind: 'client-kill', killed: 0 }) : answerPeer(proxy, m.ask),
+        });
+        return;
+      case 'slotgate:peer-reply':
+        peers.answered(m.askId, m.answers);
+        return;
       case 'slotgate:metrics':
         void (registry?.getMetricsAsJSON() ?? Promise.resolve([])).then(
           (metrics) => send({ type: 'slotgate:metrics-reply', id: m.id, metrics }),
@@ -98,6 +111,7 @@ export async function runWorker({ config, argv, log, index, exit }: WorkerOption
   registry = createMetrics(started, () => proxyReadiness(started).ready);
   reload = createReloader(started, argv, log);
   started.onOptionSet = (name, value) => send({ type: 'slotgate:config-set', name, value });
+  started.peers = peers;
   send({ type: 'slotgate:started' });
   if (drainSignal !== null) startDrain(drainSignal);
 }

@@ -146,6 +146,27 @@ describe('threads 2: a primary and two workers sharing the RESP port', () => {
     expect(value('max-redirects', '3').test(await call(newConn, ['PROXY', 'CONFIG', 'GET', 'max-redirects']))).toBe(true);
   });
 
+  it('CLIENT LIST shows and CLIENT KILL acts on the clients of every worker', async () => {
+    const { port } = await start(['--admin-commands']);
+    const [[first, firstPeer], [second]] = await connectionsOnBoth(port, 2);
+    const idOf = async (c: RawConnection): Promise<number> => Number(/^:(\d+)\r\n$/.exec(await call(c, ['CLIENT', 'ID'], /:\d+\r\n/))![1]);
+    const [firstId, peerId, secondId] = [await idOf(first), await idOf(firstPeer), await idOf(second)];
+    const list = await call(first, ['CLIENT', 'LIST'], /\$\d+\r\n(id=[^\n]*\n)+\r\n/);
+    const ids = [...list.matchAll(/id=(\d+) /g)].map((m) => Number(m[1]));
+    expect(ids).toEqual(expect.arrayContaining([firstId, peerId, secondId]));
+    expect(new Set(ids).size).toBe(ids.length);
+
+    // An id on the other worker: killed there; the caller's worker has none with it.
+    expect(await call(first, ['CLIENT', 'KILL', 'ID', String(secondId)], /:\d+\r\n/)).toBe(':1\r\n');
+    expect((await second.closed).how).toBe('end');
+    expect(await call(first, ['CLIENT', 'KILL', 'ID', String(secondId)], /:\d+\r\n/)).toBe(':0\r\n');
+    // The old form, by address, reaches a client of the caller's own worker as before.
+    const addr = /addr=(\S+)/.exec(list.split('\n').find((l) => l.startsWith(`id=${peerId} `))!)![1];
+    expect(await call(first, ['CLIENT', 'KILL', addr], /(?:\+OK|-[^\r]*)\r\n/)).toBe('+OK\r\n');
+    await firstPeer.closed;
+    await call(first, ['PING'], /\+PONG\r\n/);
+  });
+
   it('replaces a killed worker while the other worker serves its clients; /readyz says which worker is not ready, then 200 again', async () => {
     const { port, adminPort, slotgate } = await start();
     const [[onFirst], [onSecond]] = await connectionsOnBoth(port, 1);
