@@ -7,40 +7,46 @@
  */
 import cluster from 'node:cluster';
 import { loadConfig, redactConfig } from './config/load.js';
+import type { SlotgateConfig } from './config/config.js';
 import { createLogger } from './telemetry/logger.js';
 import { startProxy, type ProxyServer } from './proxy/server.js';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { drainAndExit } from './lifecycle/drain-and-exit.js';
 import { createReloader } from './lifecycle/reloader.js';
 import { runPrimary } from './workers/primary.js';
-import { runWorker } from './workers/worker.js';
-import { WORKER_INDEX_ENV } from './workers/messages.js';
+import { receiveStart, runWorker } from './workers/worker.js';
 
 const argv = process.argv.slice(2);
-const result = await loadConfig(argv, process.env);
-if (result.kind !== 'run') {
-  if (result.stdout) process.stdout.write(result.stdout);
-  if (result.stderr) process.stderr.write(result.stderr);
-  process.exit(result.exitCode);
-}
-const { config, warnings } = result;
 const exit = (code: number): never => process.exit(code);
 
-if (cluster.isWorker) {
-  const index = Number(process.env[WORKER_INDEX_ENV] ?? 0);
+if (cluster.isWorker) await startWorker();
+else await start();
+
+/** A worker starts with the primary's configuration (it reads the sources again on reload). */
+async function startWorker(): Promise<void> {
+  const { index, config } = await receiveStart(exit);
   const log = createLogger(config.logLevel, { worker: index });
   await runWorker({ config, argv, log, index, exit });
-} else if (config.threads > 1) {
+}
+
+/** The configuration from the sources, then one process or the primary of `threads` workers. */
+async function start(): Promise<void> {
+  const result = await loadConfig(argv, process.env);
+  if (result.kind !== 'run') {
+    if (result.stdout) process.stdout.write(result.stdout);
+    if (result.stderr) process.stderr.write(result.stderr);
+    process.exit(result.exitCode);
+  }
+  const { config, warnings } = result;
+  if (config.threads === 1) return runSingleProcess(config, warnings);
   const log = createLogger(config.logLevel, { role: 'primary' });
   for (const warning of warnings) log.warn(warning);
   log.info({ config: redactConfig(config) }, 'starting slotgate');
   await runPrimary({ config, argv, log, exit });
-} else {
-  await runSingleProcess();
 }
 
 /** `threads 1`: the proxy and its admin port in this process, with its signals. */
-async function runSingleProcess(): Promise<void> {
+async function runSingleProcess(config: SlotgateConfig, warnings: string[]): Promise<void> {
   const log = createLogger(config.logLevel);
   for (const warning of warnings) log.warn(warning);
   log.info({ config: redactConfig(config) }, 'starting slotgate');

@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { KillFilter } from '../proxy/commands/client-control.js';
+import type { SlotgateConfig } from '../config/config.js';
 
 /**
  * Every IPC message between slotgate's primary and its workers (`threads` > 1), in one place.
@@ -20,6 +21,12 @@ export type PeerAnswer = { kind: 'client-list'; text: string } | { kind: 'client
 
 /** From the primary to a worker. */
 export type ToWorker =
+  /**
+   * The answer to `slotgate:hello`: the worker's index and the configuration it starts with (the
+   * primary's: what it started with, plus reloads and PROXY CONFIG SET since), so a replacement
+   * listens where the others do and issues ids of the same stride, whatever the file says now.
+   */
+  | { type: 'slotgate:start'; index: number; config: SlotgateConfig }
   /** Start today's graceful drain (SIGTERM/SIGINT reached the primary), then exit 0. */
   | { type: 'slotgate:drain'; signal: string }
   /** SIGHUP reached the primary: resolve the configuration again and take it over. */
@@ -36,6 +43,11 @@ export type ToWorker =
 
 /** From a worker to the primary. */
 export type FromWorker =
+  /**
+   * First: the worker listens for messages and asks for its start message (sent only now: a
+   * message sent while the worker still loads its modules would find no listener and be lost).
+   */
+  | { type: 'slotgate:hello' }
   /** The worker listens and has tried the cluster (startProxy resolved). */
   | { type: 'slotgate:started' }
   /** One of this worker's clients changed an option with `PROXY CONFIG SET`. */
@@ -58,6 +70,3 @@ export function isSlotgateMessage(message: unknown): message is { type: string }
     (message as { type: string }).type.startsWith('slotgate:')
   );
 }
-
-/** Environment variable that tells a forked worker its index (0 .. threads-1). */
-export const WORKER_INDEX_ENV = 'SLOTGATE_WORKER_INDEX';

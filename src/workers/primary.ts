@@ -6,7 +6,8 @@ import { coerceValue } from '../config/values.js';
 import type { Logger } from '../telemetry/logger.js';
 import { startAdminServerFor, type AdminServer } from '../admin/admin-server.js';
 import { DRAIN_GRACE_MS, type Exit } from '../lifecycle/drain-and-exit.js';
-import { isSlotgateMessage, WORKER_INDEX_ENV, type Answer, type FromWorker, type PeerAnswer, type PeerAsk, type Question, type ToWorker } from './messages.js';
+import { diffConfig } from '../config/diff.js';
+import { isSlotgateMessage, type Answer, type FromWorker, type PeerAnswer, type PeerAsk, type Question, type ToWorker } from './messages.js';
 import { QUICK_CRASH_MS, restartDelayMs } from './restart-backoff.js';
 import { PrimaryAdmin } from './primary-admin.js';
 
@@ -57,9 +58,6 @@ export class Primary {
   private onAllStarted: (() => void) | null = null;
   /** Every worker that exited during the drain exited 0. */
   private drainClean = true;
-  /** PROXY CONFIG SET changes since the last reload, replayed to a replacement worker. */
-  private readonly runtimeChanges = new Map<string, string>();
-  private drainTimeoutMs: number;
 
   constructor(
     private readonly config: SlotgateConfig,
@@ -67,7 +65,6 @@ export class Primary {
     private readonly log: Logger,
     private readonly exit: Exit,
   ) {
-    this.drainTimeoutMs = config.drainTimeoutMs;
     this.slots = Array.from({ length: config.threads }, (_, index) => ({
       index,
       worker: null,
@@ -113,7 +110,7 @@ export class Primary {
 
   private fork(slot: WorkerSlot): void {
     slot.restartTimer = null;
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(slot.index) });
+    const worker = cluster.fork();
     slot.worker = worker;
     slot.started = false;
     slot.forkedAt = Date.now();
@@ -127,9 +124,12 @@ export class Primary {
     if (!isSlotgateMessage(message) || slot.worker !== worker) return;
     const m = message as FromWorker;
     switch (m.type) {
+      case 'slotgate:hello':
+        // The configuration as it is now: a replacement gets reloads and PROXY CONFIG SETs too.
+        this.send(slot, { type: 'slotgate:start', index: slot.index, config: this.config });
+        return;
       case 'slotgate:started':
         slot.started = true;
-        for (const [name, value] of this.runtimeChanges) this.send(slot, { type: 'slotgate:config-set', name, value });
         if (this.draining) this.send(slot, { type: 'slotgate:drain', signal: 'SIGTERM' });
         if (this.slots.every((s) => s.started)) this.onAllStarted?.();
         return;
@@ -150,13 +150,14 @@ export class Primary {
     }
   }
 
-  /** A worker's client changed an option: every other worker takes it (and a replacement later). */
+  /**
+   * A worker's client changed an option: every other worker takes it, and so does the primary's
+   * configuration (a replacement worker starts with it; the drain's bound reads it).
+   */
   private relayOptionChange(from: WorkerSlot, name: string, value: string): void {
-    this.runtimeChanges.set(name, value);
-    if (name === 'drain-timeout') {
-      const coerced = coerceValue(OPTIONS.find((o) => o.name === name)!, value);
-      if (coerced.ok) this.drainTimeoutMs = coerced.value as number;
-    }
+    const spec = OPTIONS.find((o) => o.name === name);
+    const coerced = spec === undefined ? null : coerceValue(spec, value);
+    if (spec !== undefined && coerced?.ok === true) (this.config as unknown as Record<string, unknown>)[spec.field] = coerced.value;
     for (const slot of this.slots) if (slot !== from && slot.started) this.send(slot, { type: 'slotgate:config-set', name, value });
     this.log.info({ option: name, from: from.index }, 'option change passed on to every worker');
   }
@@ -224,7 +225,7 @@ export class Primary {
       this.exit(1);
     }
     this.draining = true;
-    this.log.info({ signal, workers: this.aliveCount, drainTimeoutMs: this.drainTimeoutMs }, 'drain: not ready (/readyz 503); every worker drains');
+    this.log.info({ signal, workers: this.aliveCount, drainTimeoutMs: this.config.drainTimeoutMs }, 'drain: not ready (/readyz 503); every worker drains');
     for (const slot of this.slots) {
       if (slot.restartTimer !== null) clearTimeout(slot.restartTimer);
       slot.restartTimer = null;
@@ -239,7 +240,7 @@ export class Primary {
       this.log.error({ workers: this.aliveCount }, 'drain: workers did not exit in time; killing them');
       this.killAll();
       this.exit(1);
-    }, this.drainTimeoutMs + DRAIN_GRACE_MS + PRIMARY_GRACE_MS).unref();
+    }, this.config.drainTimeoutMs + DRAIN_GRACE_MS + PRIMARY_GRACE_MS).unref();
   }
 
   private async finishDrain(): Promise<void> {
@@ -259,13 +260,18 @@ export class Primary {
       this.log.info('SIGHUP during the drain: ignored');
       return;
     }
-    // A reload sets every option to its resolved value: the PROXY CONFIG SET changes are undone.
-    this.runtimeChanges.clear();
     for (const slot of this.slots) this.send(slot, { type: 'slotgate:reload' });
     this.log.info({ workers: this.aliveCount }, 'reload: passed on to every worker');
-    // The primary's own copy, for the bound of its drain.
+    // The primary's copy takes what the workers take (changeable and reloadable options; the
+    // others keep their running values), for replacements and the drain's bound. The workers
+    // log the changes and any errors.
     const next = await loadConfig(this.argv, process.env);
-    if (next.kind === 'run') this.drainTimeoutMs = next.config.drainTimeoutMs;
+    if (next.kind !== 'run') return;
+    const running = this.config as unknown as Record<string, unknown>;
+    const wanted = next.config as unknown as Record<string, unknown>;
+    for (const { spec, effect } of diffConfig(this.config, next.config)) {
+      if (effect === 'apply') running[spec.field] = wanted[spec.field];
+    }
   }
 }
 

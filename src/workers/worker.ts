@@ -17,6 +17,23 @@ export interface WorkerOptions {
   exit: Exit;
 }
 
+/** Waits for the primary's start message; exits when the primary goes away first. */
+export function receiveStart(exit: Exit): Promise<{ index: number; config: SlotgateConfig }> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown): void => {
+      if (!isSlotgateMessage(message) || message.type !== 'slotgate:start') return;
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+      const { index, config } = message as Extract<ToWorker, { type: 'slotgate:start' }>;
+      resolve({ index, config });
+    };
+    const onDisconnect = (): void => exit(1);
+    process.on('message', onMessage);
+    process.on('disconnect', onDisconnect);
+    send({ type: 'slotgate:hello' });
+  });
+}
+
 function send(message: FromWorker): void {
   // The channel closes when the primary is gone; 'disconnect' then ends this worker.
   if (process.connected) process.send?.(message);

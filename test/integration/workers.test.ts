@@ -254,6 +254,16 @@ describe('threads 2: a primary and two workers sharing the RESP port', () => {
       cleanup(() => void conn.socket.destroy());
       await call(conn, ['AUTH', 'first-Secret-1'], /-WRONGPASS[^\r]*\r\n/);
     }
+
+    // A replacement starts with the primary's configuration: the reloaded password, and still
+    // 2 workers (ids of stride 2), though the file now says threads 3.
+    const [pid0] = await workerPids(adminPort);
+    process.kill(pid0, 'SIGKILL');
+    await slotgate.waitForLog('worker exited; starting a new one');
+    await eventually(async () => (await httpGet(adminPort, '/readyz')).status === 200, 15_000);
+    const [[replacement]] = await connectionsOnBoth(port, 1, auth('second-Secret-2'));
+    const id = Number(/^:(\d+)\r\n$/.exec(await call(replacement, ['CLIENT', 'ID'], /:\d+\r\n/))![1]);
+    expect((id - 1) % 2).toBe(0);
   });
 
   it('serves TLS clients on both workers', async () => {
