@@ -28,6 +28,9 @@ export function receiveStart(exit: Exit): Promise<{ index: number; config: Slotg
       resolve({ index, config });
     };
     const onDisconnect = (): void => exit(1);
+    // From the fork on: a Ctrl-C reaching the process group must not kill a worker still
+    // starting (runWorker logs the signals it ignores).
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
     process.on('message', onMessage);
     process.on('disconnect', onDisconnect);
     send({ type: 'slotgate:hello' });
