@@ -1,84 +1,80 @@
 #!/usr/bin/env node
-/** slotgate's entry point: CLI → config → proxy → signals. The only place that exits the process. */
+/**
+ * slotgate's entry point: CLI → config → proxy → signals. The only place that exits the process.
+ * `threads` 1: one process, as below. `threads` N > 1: this process is the node:cluster primary
+ * (src/workers/primary.ts), and each forked worker runs this file again as a worker
+ * (src/workers/worker.ts).
+ */
+import cluster from 'node:cluster';
 import { loadConfig, redactConfig } from './config/load.js';
+import type { SlotgateConfig } from './config/config.js';
 import { createLogger } from './telemetry/logger.js';
 import { startProxy, type ProxyServer } from './proxy/server.js';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { drainAndExit } from './lifecycle/drain-and-exit.js';
+import { createReloader } from './lifecycle/reloader.js';
+import { runPrimary } from './workers/primary.js';
+import { receiveStart, runWorker } from './workers/worker.js';
 
 const argv = process.argv.slice(2);
-const result = await loadConfig(argv, process.env);
-if (result.kind !== 'run') {
-  if (result.stdout) process.stdout.write(result.stdout);
-  if (result.stderr) process.stderr.write(result.stderr);
-  process.exit(result.exitCode);
+const exit = (code: number): never => process.exit(code);
+
+if (cluster.isWorker) await startWorker();
+else await start();
+
+/** A worker starts with the primary's configuration (it reads the sources again on reload). */
+async function startWorker(): Promise<void> {
+  const { index, config } = await receiveStart(exit);
+  const log = createLogger(config.logLevel, { worker: index });
+  await runWorker({ config, argv, log, index, exit });
 }
 
-const log = createLogger(result.config.logLevel);
-for (const warning of result.warnings) log.warn(warning);
-log.info({ config: redactConfig(result.config) }, 'starting slotgate');
-
-let proxy: ProxyServer;
-let admin: AdminServer | null;
-try {
-  proxy = await startProxy(result.config, log);
-  const { adminEnabled, adminPort, adminBind } = result.config;
-  admin = adminEnabled ? await startAdminServer(proxy, { port: adminPort, bind: adminBind }, log) : null;
-} catch (error) {
-  log.fatal({ err: (error as Error).message }, 'could not start');
-  process.exit(1);
-}
-
-/** Exit code of a second SIGTERM/SIGINT during a drain: the drain was cut short. */
-const EXIT_AT_ONCE = 1;
-/** Beyond drain-timeout, what the last closes may take before slotgate gives up on them. */
-const DRAIN_GRACE_MS = 2000;
-
-let stopping = false;
-const stop = (signal: string): void => {
-  if (stopping) {
-    log.warn({ signal }, 'second signal during the drain: exiting at once');
-    process.exit(EXIT_AT_ONCE);
+/** The configuration from the sources, then one process or the primary of `threads` workers. */
+async function start(): Promise<void> {
+  const result = await loadConfig(argv, process.env);
+  if (result.kind !== 'run') {
+    if (result.stdout) process.stdout.write(result.stdout);
+    if (result.stderr) process.stderr.write(result.stderr);
+    process.exit(result.exitCode);
   }
-  stopping = true;
-  // A bug must not keep the process alive past its bound: the drain cuts clients at drain-timeout.
-  setTimeout(() => {
-    log.error('drain did not finish in time: exiting');
+  const { config, warnings } = result;
+  if (config.threads === 1) return runSingleProcess(config, warnings);
+  const log = createLogger(config.logLevel, { role: 'primary' });
+  for (const warning of warnings) log.warn(warning);
+  log.info({ config: redactConfig(config) }, 'starting slotgate');
+  await runPrimary({ config, argv, log, exit });
+}
+
+/** `threads 1`: the proxy and its admin port in this process, with its signals. */
+async function runSingleProcess(config: SlotgateConfig, warnings: string[]): Promise<void> {
+  const log = createLogger(config.logLevel);
+  for (const warning of warnings) log.warn(warning);
+  log.info({ config: redactConfig(config) }, 'starting slotgate');
+
+  let proxy: ProxyServer;
+  let admin: AdminServer | null;
+  try {
+    proxy = await startProxy(config, log);
+    const { adminEnabled, adminPort, adminBind } = config;
+    admin = adminEnabled ? await startAdminServer(proxy, { port: adminPort, bind: adminBind }, log) : null;
+  } catch (error) {
+    log.fatal({ err: (error as Error).message }, 'could not start');
     process.exit(1);
-  }, proxy.drainTimeoutMs + DRAIN_GRACE_MS).unref();
-  // /readyz keeps answering (503) through the drain; the admin listener closes last.
-  void proxy
-    .drain(signal)
-    .then(() => admin?.close())
-    .then(() => {
-      log.info({ exitCode: 0 }, 'exiting');
-      process.exit(0);
-    });
-};
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+  }
 
-// SIGHUP: the configuration is resolved again as at start (defaults < file < env < flags, secret
-// files re-read); a valid one is taken over where it can change while running. Then the TLS
-// files are re-read (new connections get them, open ones keep theirs). One reload at a time.
-let reloading: Promise<void> = Promise.resolve();
-const reload = async (): Promise<void> => {
-  if (stopping) {
-    log.info('SIGHUP during the drain: ignored');
-    return;
-  }
-  const next = await loadConfig(argv, process.env);
-  if (next.kind === 'run') {
-    for (const warning of next.warnings) log.warn(warning);
-    proxy.reloadConfig(next.config);
-  } else {
-    // First lines only: a YAML error goes on with an excerpt of the file, which may hold a secret.
-    const errors = (next.errors.length > 0 ? next.errors : [next.stderr.trim()]).map((e) => e.split('\n')[0]);
-    log.error({ errors }, 'configuration not reloaded: it is not valid; the running configuration is kept');
-  }
-  proxy.reloadTls();
-};
-process.on('SIGHUP', () => {
-  reloading = reloading.then(reload).catch((error: unknown) => {
-    log.error({ err: (error as Error).message }, 'configuration reload failed; the running configuration is kept');
-  });
-});
+  /** Exit code of a second SIGTERM/SIGINT during a drain: the drain was cut short. */
+  const EXIT_AT_ONCE = 1;
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal during the drain: exiting at once');
+      process.exit(EXIT_AT_ONCE);
+    }
+    stopping = true;
+    // /readyz keeps answering (503) through the drain; the admin listener closes last.
+    drainAndExit(proxy, signal, log, exit, () => admin?.close());
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', createReloader(proxy, argv, log));
+}

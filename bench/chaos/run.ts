@@ -682,7 +682,7 @@ async function main(): Promise<number> {
     const main = path.resolve(here, '../../src/main.js');
     const logFile = fs.openSync(path.join(dir, 'slotgate.log'), 'w');
     procs.slotgate = spawn(process.execPath, [
-      main, '--port', String(o.proxyPort), '--bind', HOST, '--admin-port', '0', '--admin-bind', HOST,
+      main, '--threads', '1', '--port', String(o.proxyPort), '--bind', HOST, '--admin-port', '0', '--admin-bind', HOST,
       '--request-timeout', '5s', '--log-level', o.logLevel, ...procs.cluster.seeds,
     ], { stdio: ['ignore', logFile, logFile] });
     fs.closeSync(logFile);

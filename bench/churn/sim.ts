@@ -279,7 +279,7 @@ export class ChurnSim {
     }
 
     this.slotgate = this.spawnIn(this.clientNs, process.execPath, [
-      path.join(this.o.root, 'dist/src/main.js'), '--admin-port', '0', '--port', String(PROXY_PORT), '--log-level', 'info',
+      path.join(this.o.root, 'dist/src/main.js'), '--threads', '1', '--admin-port', '0', '--port', String(PROXY_PORT), '--log-level', 'info',
       `${HEADLESS}:${REDIS_PORT}`,
     ], 'slotgate.log');
     await this.startAgent();

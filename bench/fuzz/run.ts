@@ -76,7 +76,7 @@ async function main(): Promise<number> {
     const out = fs.openSync(logFile, 'a');
     proxy = spawn(
       process.execPath,
-      [path.resolve(here, '../../src/main.js'), '--port', String(o.proxyPort), '--bind', '127.0.0.1', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--log-level', 'warn', ...cluster.seeds],
+      [path.resolve(here, '../../src/main.js'), '--threads', '1', '--port', String(o.proxyPort), '--bind', '127.0.0.1', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--log-level', 'warn', ...cluster.seeds],
       { stdio: ['ignore', out, out] },
     );
     fs.closeSync(out);

@@ -6,6 +6,8 @@
 # Ports: SLOTGATE_AB_BASE_PORT (default 15901) for the 3 masters, +60/+61 for the two proxies,
 # +62 for B's admin port (B is started with its admin listener; A with what its CLI and
 # environment give: SLOTGATE_ADMIN_ENABLED=false turns it off when A is a build that has one).
+# SLOTGATE_THREADS=1: one process each, so /proc/PID/stat holds all of its CPU (builds without
+# the option ignore the variable).
 set -euo pipefail
 A=$1; B=$2; ROUNDS=${3:-5}
 BASE=${SLOTGATE_AB_BASE_PORT:-15901}
@@ -23,9 +25,9 @@ trap cleanup EXIT
 "${CLI[@]}" start --masters 3 --replicas 0 --base-port "$BASE" --dir "$DIR/cluster" >/dev/null
 SEEDS="127.0.0.1:$BASE 127.0.0.1:$((BASE + 1)) 127.0.0.1:$((BASE + 2))"
 # shellcheck disable=SC2086
-node "$A/src/main.js" --bind 127.0.0.1 --port $((BASE + 60)) --log-level warn $SEEDS >"$DIR/a.log" 2>&1 & PIDS+=($!); PID_A=$!
+SLOTGATE_THREADS=1 node "$A/src/main.js" --bind 127.0.0.1 --port $((BASE + 60)) --log-level warn $SEEDS >"$DIR/a.log" 2>&1 & PIDS+=($!); PID_A=$!
 # shellcheck disable=SC2086
-node "$B/src/main.js" --bind 127.0.0.1 --port $((BASE + 61)) --admin-enabled true --admin-bind 127.0.0.1 --admin-port $((BASE + 62)) --log-level warn $SEEDS >"$DIR/b.log" 2>&1 & PIDS+=($!); PID_B=$!
+SLOTGATE_THREADS=1 node "$B/src/main.js" --bind 127.0.0.1 --port $((BASE + 61)) --admin-enabled true --admin-bind 127.0.0.1 --admin-port $((BASE + 62)) --log-level warn $SEEDS >"$DIR/b.log" 2>&1 & PIDS+=($!); PID_B=$!
 for port in $((BASE + 60)) $((BASE + 61)); do
   for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 done

@@ -118,7 +118,7 @@ async function main(): Promise<number> {
     const log = fs.openSync(path.join(dir, 'slotgate.log'), 'a');
     const proxy = spawn(
       process.execPath,
-      [path.resolve(here, '../../src/main.js'), '--port', String(o.proxyPort), '--bind', '127.0.0.1', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--max-clients', '20000', '--log-level', 'warn', ...cluster.seeds],
+      [path.resolve(here, '../../src/main.js'), '--threads', '1', '--port', String(o.proxyPort), '--bind', '127.0.0.1', '--admin-port', '0', '--admin-bind', '127.0.0.1', '--max-clients', '20000', '--log-level', 'warn', ...cluster.seeds],
       { stdio: ['ignore', log, log] },
     );
     children.push(proxy);

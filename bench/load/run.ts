@@ -7,7 +7,7 @@
  *                    [--mget-only] [--mget-requests 200000] [--threads N] [--compare-threads] [--quick]
  *                    [--base-port 22001] [--proxy-port 22777] [--slotgate path/to/dist/src/main.js]
  *
- * `--threads N` is passed to slotgate (only when given; builds with worker processes). slotgate's
+ * `--threads N` is passed to slotgate (default 1: one process, as the earlier figures). slotgate's
  * CPU per request is summed over its process tree (primary and workers). `--compare-threads`
  * runs only a comparison of two slotgate processes, `--threads 1` and `--threads 2`, alternating
  * with the direct cluster (bench/load/compare-threads.ts). `--quick`: one round of short runs.
@@ -138,7 +138,10 @@ async function main(): Promise<number> {
     }
   }
   const here = path.dirname(new URL(import.meta.url).pathname);
-  const proxy = spawnSlotgate({ main: slotgate, port: o.proxyPort, seeds: cluster.seeds.slice(0, 1), threads: o.threads > 0 ? o.threads : undefined });
+  // One process (threads 1) unless told otherwise, as bench/RESULTS.md's earlier figures were
+  // measured (older builds, --slotgate, have no such option); CPU per request is summed over
+  // slotgate's process tree either way.
+  const proxy = spawnSlotgate({ main: slotgate, port: o.proxyPort, seeds: cluster.seeds.slice(0, 1), threads: o.threads > 0 ? o.threads : (await supportsThreads(slotgate, '127.0.0.1:1')) ? 1 : undefined });
   const pongPort = o.proxyPort + 1;
   const pong = spawn(process.execPath, [path.resolve(here, 'pong-server.js'), String(pongPort)], { stdio: 'ignore' });
   const directPort = cluster.nodes[0].port;
@@ -202,7 +205,7 @@ async function main(): Promise<number> {
       }
       floor.push(`| PING (Node floor: slotgate's socket I/O, no upstream) | ${pipeline} | ${requests} | | | | ${median(cpu).toFixed(2)} | | |`);
     }
-    const threads = o.threads > 0 ? `, slotgate --threads ${o.threads}` : '';
+    const threads = `, slotgate --threads ${o.threads > 0 ? o.threads : 1}`;
     const table = [
       `### ${describeMachine(await machine())}, ${o.masters} masters, ${o.clients} clients, 64-byte values${threads}, medians of ${o.rounds} alternating rounds`,
       '',

@@ -8,6 +8,8 @@ export interface SlotgateConfig {
   bind: string;
   /** RESP listener port (0 = pick a free port; used by tests). */
   port: number;
+  /** Worker processes sharing the RESP port (node:cluster); 1: slotgate runs in one process, no workers. */
+  threads: number;
   /** Credentials slotgate uses towards the Redis nodes (never the clients' ones). */
   backendUser?: string;
   backendPassword?: string;

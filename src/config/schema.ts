@@ -3,6 +3,7 @@ import { checkSeed } from './seed.js';
 import type { UserConfig } from '../auth/users.js';
 import { checkTlsProtocols } from './tls-check.js';
 import { checkOutputLimits, DEFAULT_OUTPUT_LIMITS } from './output-limits.js';
+import { detectCpuCount } from '../workers/cpu-count.js';
 
 /**
  * The one table of slotgate's options. CLI flags (yargs), SLOTGATE_* env vars, YAML file keys,
@@ -62,6 +63,17 @@ const TABLE = [
   },
   { name: 'bind', field: 'bind', type: 'string', default: '0.0.0.0', description: 'Address the RESP listener binds to' },
   { name: 'port', field: 'port', type: 'number', default: 7777, min: 0, max: 65535, description: 'RESP listener port (0 = any free port)' },
+  {
+    name: 'threads',
+    field: 'threads',
+    type: 'number',
+    // Read once at start: the CPUs this process may use (affinity, cgroup v2 quota rounded up).
+    default: detectCpuCount(),
+    min: 1,
+    // Each worker holds its own node links: a typo such as 1000 must not open 1000 x the links.
+    max: 256,
+    description: 'Worker processes sharing the RESP port (1: one process, no workers); default: the CPUs this process may use (cgroup quota included)',
+  },
   { name: 'backend-user', field: 'backendUser', type: 'string', description: 'ACL user slotgate authenticates as towards the Redis nodes' },
   {
     name: 'backend-password',

@@ -3,6 +3,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { AclUser, UserDirectory } from '../auth/users.js';
 import type { ClientTraffic } from '../telemetry/client-traffic.js';
 import type { Protocol } from '../resp/encode.js';
+import type { KillFilter } from './commands/client-control.js';
 
 /** What a locally answered command may read or change of the client that sent it. */
 export interface ClientContext {
@@ -71,6 +72,8 @@ export interface ServerContext {
   readonly coveredSlots: number;
   readonly announceHost: string | undefined;
   readonly announcePort: number | undefined;
+  /** The other workers (`threads` > 1) for CLIENT LIST and CLIENT KILL; null in one process. */
+  readonly peers: WorkerPeers | null;
   /** Lines for `PROXY INFO`, in INFO format. */
   proxyInfo(): string;
   /** Every option with its current value (secrets redacted). */
@@ -85,4 +88,12 @@ export interface ServerContext {
   clusterDescription(): string;
   /** Each command with what slotgate does with it: [name, policy, detail]. */
   routingTable(names: string[]): [string, string, string][];
+}
+
+/** The clients of the other workers (`threads` > 1), reached through the primary. */
+export interface WorkerPeers {
+  /** Their CLIENT LIST lines (those that answer in time). */
+  clientList(): Promise<string>;
+  /** Kills their clients that match `filter`; how many. */
+  killClients(filter: KillFilter): Promise<number>;
 }

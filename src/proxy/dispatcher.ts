@@ -267,10 +267,13 @@ function answerLocally(session: Session, handler: LocalHandler, args: Buffer[]):
   session.enqueue(Request.answered(session, handler(session, args)));
 }
 
+/** Administrative commands that act on slotgate's clients rather than on the nodes. */
+const ACTS_ON_CLIENTS = new Set(['client|kill']);
+
 function refusal(spec: CommandSpec): Buffer {
   const name = spec.name.replace('|', ' ').toUpperCase();
   if (spec.policy === 'admin') {
-    const then = spec.handler !== null ? "then acting on slotgate's own clients" : 'then sent to every master';
+    const then = ACTS_ON_CLIENTS.has(spec.name) ? "then acting on slotgate's own clients" : 'then sent to every master';
     return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (${then})`);
   }
   if (spec.policy === 'private') {

@@ -7,7 +7,7 @@ import { CommandTable, fallbackCommandTable } from './commands/table.js';
 import { clock, useClock } from '../util/coarse-clock.js';
 import { parseOutputLimits, type OutputLimits } from '../config/output-limits.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { ClientView, OptionView, ServerContext } from './client-context.js';
+import type { ClientView, OptionView, ServerContext, WorkerPeers } from './client-context.js';
 import { OPTIONS } from '../config/schema.js';
 import { coerceValue, formatValue } from '../config/values.js';
 import { REDACTED } from '../config/redact.js';
@@ -56,7 +56,18 @@ export class ProxyServer implements ServerContext {
   private readonly backendTls: BackendTls | null;
   private readonly sessions = new Set<Session>();
   private readonly source: TopologySource;
-  private nextClientId = 1;
+  /** Client ids: worker k of N issues k+1, k+1+N, ... so an id names one client across workers. */
+  private nextClientId: number;
+  private readonly clientIdStep: number;
+  /** This process' place among the workers (index 0 of 1 without workers). */
+  readonly worker: WorkerPlace;
+  /**
+   * Called after a client's `PROXY CONFIG SET` succeeded here; a worker passes the change on to
+   * the other workers (through the primary) so that it holds for every connection.
+   */
+  onOptionSet: ((name: string, value: string) => void) | null = null;
+  /** The other workers' clients (CLIENT LIST, CLIENT KILL); null in one process. */
+  peers: WorkerPeers | null = null;
   private releaseClock: (() => void) | null = null;
   /** Shared by every session, so PROXY CONFIG SET reaches them all. */
   private readonly limits: SessionLimits;
@@ -86,7 +97,11 @@ export class ProxyServer implements ServerContext {
   constructor(
     private readonly config: SlotgateConfig,
     readonly log: Logger,
+    worker: WorkerPlace = SINGLE_PROCESS,
   ) {
+    this.worker = worker;
+    this.nextClientId = worker.index + 1;
+    this.clientIdStep = worker.count;
     const credentials = { user: config.backendUser, password: config.backendPassword };
     this.backendTls = backendTlsFromConfig(config);
     this.source = new TopologySource(config.seeds, credentials, config.connectTimeoutMs, this.backendTls);
@@ -233,8 +248,10 @@ export class ProxyServer implements ServerContext {
   }
 
   private newSession(openTransport: TransportOpener): Session {
+    const id = this.nextClientId;
+    this.nextClientId += this.clientIdStep;
     return new Session(
-      this.nextClientId++,
+      id,
       openTransport,
       this,
       this.dispatcher,
@@ -264,6 +281,7 @@ export class ProxyServer implements ServerContext {
       `redis_version:${this.redisVersion}`,
       `process_id:${process.pid}`,
       `tcp_port:${this.port}`,
+      ...(this.worker.count > 1 ? [`worker_index:${this.worker.index}`, `workers:${this.worker.count}`] : []),
       `connected_clients:${this.sessions.size}`,
       `pending_requests:${this.sumOverClients((c) => c.pendingRequests)}`,
       `client_query_bytes:${this.sumOverClients((c) => c.queryBytes)}`,
@@ -316,7 +334,11 @@ export class ProxyServer implements ServerContext {
     });
   }
 
-  setOption(name: string, value: string): string | null {
+  /**
+   * PROXY CONFIG SET. `relayed`: the change comes from another worker's client (through the
+   * primary), so it is not passed on again.
+   */
+  setOption(name: string, value: string, relayed = false): string | null {
     const spec = OPTIONS.find((o) => o.name === name);
     if (spec === undefined) return `Unknown option '${name}'`;
     if (spec.reloadable === true) return `'${name}' cannot be changed with PROXY CONFIG SET (change the configuration and send slotgate SIGHUP)`;
@@ -327,7 +349,8 @@ export class ProxyServer implements ServerContext {
     if (problems.length > 0) return `Invalid value for '${name}': ${problems[0]}`;
     (this.config as unknown as Record<string, unknown>)[spec.field] = coerced.value;
     this.applyRuntimeOptions();
-    this.log.info({ option: name, value: coerced.value }, 'option changed');
+    this.log.info({ option: name, value: coerced.value, relayed }, 'option changed');
+    if (!relayed) this.onOptionSet?.(name, value);
     return null;
   }
 
@@ -539,9 +562,18 @@ export interface DrainOutcome {
   cut: number;
 }
 
+/** Which worker a proxy is, of how many (see src/workers/). */
+export interface WorkerPlace {
+  index: number;
+  count: number;
+}
+
+/** slotgate in one process (`threads 1`): client ids 1, 2, 3, ... */
+const SINGLE_PROCESS: WorkerPlace = { index: 0, count: 1 };
+
 /** Starts a proxy with this configuration; resolves once it listens and has tried the cluster. */
-export async function startProxy(config: SlotgateConfig, log: Logger): Promise<ProxyServer> {
-  const proxy = new ProxyServer(config, log);
+export async function startProxy(config: SlotgateConfig, log: Logger, worker?: WorkerPlace): Promise<ProxyServer> {
+  const proxy = new ProxyServer(config, log, worker);
   await proxy.start();
   return proxy;
 }

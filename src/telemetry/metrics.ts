@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Aggregator, type Metric } from 'prom-client';
 import type { ProxyServer } from '../proxy/server.js';
 import { packageVersion } from '../version.js';
 import { DURATION_BUCKETS_SECONDS, type CommandStats } from './command-stats.js';
@@ -8,6 +8,10 @@ import { DURATION_BUCKETS_SECONDS, type CommandStats } from './command-stats.js'
  * number fields (Router.stats, ProxyServer and NodeLink counters, CommandStat); each metric
  * reads them in its `collect` callback when Prometheus scrapes, so serving a request never
  * touches prom-client (no label lookup, no string building per request).
+ *
+ * With workers (`threads` > 1) the primary adds up every worker's registry (prom-client's
+ * AggregatorRegistry): counters and histograms are summed, and each gauge says how (its
+ * `aggregator`): connections and links are summed, covered slots is the worst worker's.
  */
 
 /** Names of the `slotgate_*` metrics (the dashboard test checks its queries against this list). */
@@ -34,6 +38,37 @@ export const SLOTGATE_METRICS = [
   'slotgate_ready',
 ] as const;
 
+/** The primary's own metrics with workers (`threads` > 1), beside the workers' added-up ones. */
+export const PRIMARY_METRICS = ['slotgate_workers', 'slotgate_worker_restarts_total', 'slotgate_ready'] as const;
+
+/** What the primary's metrics read. */
+export interface PrimaryMetricsSource {
+  readonly aliveCount: number;
+  readonly restarts: number;
+  /** Whether the primary's /readyz would answer 200 (every worker ready). */
+  ready(): Promise<boolean>;
+}
+
+/**
+ * The primary's registry: no default process metrics (the workers' are summed instead; the
+ * primary only forks and relays), `slotgate_ready` for all the workers together.
+ */
+export function createPrimaryMetrics(primary: PrimaryMetricsSource): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  gauge(registry, 'slotgate_workers', 'Worker processes alive now (threads)', () => primary.aliveCount);
+  counter(registry, 'slotgate_worker_restarts_total', 'Workers replaced after exiting outside a drain', () => primary.restarts);
+  new Gauge({
+    name: 'slotgate_ready',
+    help: '1 while /readyz answers 200',
+    registers,
+    async collect() {
+      this.set((await primary.ready()) ? 1 : 0);
+    },
+  });
+  return registry;
+}
+
 /** What `slotgate_ready` reads (the admin server's readiness check). */
 export type ReadySource = () => boolean;
 
@@ -49,6 +84,8 @@ export function createMetrics(proxy: ProxyServer, ready: ReadySource): Registry 
     help: 'Always 1; labels give the slotgate and Node.js versions',
     labelNames: ['version', 'node'],
     registers,
+    // Every worker runs the same build.
+    aggregator: 'first',
   }).set({ version: packageVersion(), node: process.version }, 1);
 
   gauge(registry, 'slotgate_client_connections', 'Client connections open now', () => proxy.clientCount);
@@ -137,7 +174,8 @@ export function createMetrics(proxy: ProxyServer, ready: ReadySource): Registry 
       }
     },
   });
-  gauge(registry, 'slotgate_slots_covered', 'Hash slots served by a master in the current slot map', () => router.coveredSlots);
+  // The worst worker's: a worker with a stale map is what a client may meet.
+  gauge(registry, 'slotgate_slots_covered', 'Hash slots served by a master in the current slot map', () => router.coveredSlots, 'min');
   counter(
     registry,
     'slotgate_fanout_subrequests_total',
@@ -152,7 +190,7 @@ export function createMetrics(proxy: ProxyServer, ready: ReadySource): Registry 
   gauge(registry, 'slotgate_private_links_lent', 'Dedicated node connections lent to clients now', () => proxy.privateLinks.lentCount);
   gauge(registry, 'slotgate_private_links_idle', 'Dedicated node connections connected and ready to lend', () => proxy.privateLinks.idleCount);
   counter(registry, 'slotgate_drain_closes_total', 'Client connections closed by a drain (shutdown)', () => proxy.drainCloses);
-  gauge(registry, 'slotgate_ready', '1 while /readyz answers 200', () => (ready() ? 1 : 0));
+  gauge(registry, 'slotgate_ready', '1 while /readyz answers 200', () => (ready() ? 1 : 0), 'min');
   return registry;
 }
 
@@ -162,11 +200,13 @@ function sumLinks<L>(links: readonly L[], value: (link: L) => number): number {
   return sum;
 }
 
-function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+/** A gauge read at scrape time; `aggregator`: how the workers' values combine (default: summed). */
+function gauge(registry: Registry, name: string, help: string, read: () => number, aggregator: Aggregator = 'sum'): void {
   new Gauge({
     name,
     help,
     registers: [registry],
+    aggregator,
     collect() {
       this.set(read());
     },

@@ -125,7 +125,8 @@ beforeAll(async () => {
   dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'slotgate-image-test-'));
   const config = path.join(dir, 'slotgate.yaml');
   const seeds = sharedClusterSeeds().map((s) => `  - ${s}\n`).join('');
-  await fsp.writeFile(config, `seeds:\n${seeds}port: ${PORT}\ndrain-delay: ${DRAIN_DELAY_MS}ms\ndrain-timeout: 5s\n`, { mode: 0o644 });
+  // threads 1 as k8s/base/slotgate/slotgate.yaml sets it: node (one process) is PID 1.
+  await fsp.writeFile(config, `seeds:\n${seeds}port: ${PORT}\nthreads: 1\ndrain-delay: ${DRAIN_DELAY_MS}ms\ndrain-timeout: 5s\n`, { mode: 0o644 });
   await podmanOk([
     'run', '-d', '--name', NAME, '--pull=never', '--network', 'host',
     // As Kubernetes' restricted profile with readOnlyRootFilesystem would run it.

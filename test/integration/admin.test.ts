@@ -143,7 +143,7 @@ describe('admin HTTP port', () => {
     const adminPort = testBasePort() + 961;
     const start = (extra: string[]): ChildProcess =>
       // drain-delay 0: nothing to drain here, and `stopped` waits 5 s at most.
-      spawn(process.execPath, [MAIN, '--bind', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--drain-delay', '0', ...extra, ...cluster.seeds], {
+      spawn(process.execPath, [MAIN, '--threads', '1', '--bind', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--drain-delay', '0', ...extra, ...cluster.seeds], {
         stdio: 'ignore',
       });
     const stopped = async (child: ChildProcess): Promise<number | null> => {

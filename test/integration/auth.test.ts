@@ -110,7 +110,7 @@ describe('no password in any log line', () => {
   it('at trace level, through AUTH, HELLO AUTH, wrong passwords, PROXY CONFIG and --check-config', async () => {
     const usersFile = path.join(dir, 'users.yaml');
     await writeFile(usersFile, JSON.stringify(USERS));
-    const args = ['dist/src/main.js', '--port', '0', '--admin-port', '0', '--bind', '127.0.0.1', '--log-level', 'trace', '--drain-delay', '0', '--users-file', usersFile, ...sharedClusterSeeds()];
+    const args = ['dist/src/main.js', '--threads', '1', '--port', '0', '--admin-port', '0', '--bind', '127.0.0.1', '--log-level', 'trace', '--drain-delay', '0', '--users-file', usersFile, ...sharedClusterSeeds()];
     const env = { ...process.env, SLOTGATE_REQUIREPASS: PROXY_PASSWORD };
     const check = spawn(process.execPath, [...args, '--check-config'], { env });
     let checkOut = '';

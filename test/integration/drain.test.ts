@@ -21,7 +21,7 @@ async function start(extra: string[]): Promise<{ slotgate: SlotgateProcess; port
   const n = next++;
   const port = testBasePort() + 340 + n;
   const adminPort = testBasePort() + 970 + n;
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), ...extra];
+  const args = ['--threads', '1', '--bind', '127.0.0.1', '--port', String(port), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), ...extra];
   const slotgate = await spawnSlotgate([...args, ...sharedClusterSeeds()], { adminPort });
   cleanup(() => slotgate.kill());
   return { slotgate, port, adminPort, n };

@@ -41,7 +41,7 @@ async function start(
   const file = path.join(dir, `slotgate-${n}.yaml`);
   const rewrite = (c: Record<string, unknown> | string): Promise<void> => writeFile(file, typeof c === 'string' ? c : stringify(c));
   await rewrite(config);
-  const args = ['--config', file, '--bind', '127.0.0.1', '--port', String(port), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort)];
+  const args = ['--config', file, '--threads', '1', '--bind', '127.0.0.1', '--port', String(port), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort)];
   const slotgate = await spawnSlotgate([...args, '--drain-delay', '0', ...extra, ...sharedClusterSeeds()], {
     env: { ...process.env, ...env },
     adminPort,

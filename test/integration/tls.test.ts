@@ -358,7 +358,7 @@ interface SpawnedSlotgate {
 async function spawnSlotgate(args: string[]): Promise<SpawnedSlotgate> {
   const main = path.resolve('dist/src/main.js');
   // drain-delay 0: `stop` waits for the exit, and nothing is left to drain by then.
-  const child = spawn(process.execPath, [main, '--drain-delay', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, '--threads', '1', '--drain-delay', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,6 +1,7 @@
-import type { ClientView } from '../client-context.js';
+import type { ClientContext, ClientView } from '../client-context.js';
 import { OK, errorReply, integerReply } from '../../resp/encode.js';
-import type { LocalHandler } from './local-handlers.js';
+import type { ClusterHandler } from './cluster-wide.js';
+import { textReply, type LocalHandler } from './local-handlers.js';
 
 const SYNTAX_ERROR = errorReply('ERR syntax error');
 const NO_SUCH_CLIENT = errorReply('ERR No such client');
@@ -70,23 +71,41 @@ function matches(filter: KillFilter, client: ClientView, selfId: number): boolea
 }
 
 /**
- * CLIENT KILL, on slotgate's own clients (the nodes only know slotgate's shared links; with
- * admin-commands only). The killed clients' connections close at once; the caller itself, when
- * it matches, is closed after this reply, as Redis does.
+ * Closes this process' clients that match `filter`: at once, except `caller` (the client that
+ * sent CLIENT KILL; null for a kill asked by another worker), closed after its reply. How many.
  */
-export const clientKill: LocalHandler = (client, args) => {
+export function killClients(clients: Iterable<ClientView>, filter: KillFilter, caller: ClientContext | null): number {
+  let killed = 0;
+  for (const other of [...clients]) {
+    if (!matches(filter, other, caller?.id ?? 0)) continue;
+    killed++;
+    if (caller !== null && other.id === caller.id) caller.closeAfterReply();
+    else other.kill();
+  }
+  return killed;
+}
+
+/**
+ * CLIENT KILL, on slotgate's own clients (the nodes only know slotgate's shared links; with
+ * admin-commands only), every worker's with `threads` > 1 (client ids are unique across them).
+ * The killed clients' connections close at once; the caller itself, when it matches, is closed
+ * after this reply, as Redis does.
+ */
+export const clientKill: ClusterHandler = async (_ops, client, args) => {
   const filter = parseKillFilter(args);
   if (Buffer.isBuffer(filter)) return filter;
   if (filter.user !== undefined && !client.server.users.has(filter.user)) return errorReply(`ERR No such user '${filter.user}'`);
-  let killed = 0;
-  for (const other of [...client.server.clients()]) {
-    if (!matches(filter, other, client.id)) continue;
-    killed++;
-    if (other.id === client.id) client.closeAfterReply();
-    else other.kill();
-  }
+  let killed = killClients(client.server.clients(), filter, client);
+  if (client.server.peers !== null) killed += await client.server.peers.killClients(filter);
   if (!filter.oldForm) return integerReply(killed);
   return killed === 0 ? NO_SUCH_CLIENT : OK;
+};
+
+/** CLIENT LIST: slotgate's clients (the nodes only see slotgate's shared links), every worker's. */
+export const clientList: ClusterHandler = async (_ops, client) => {
+  const own = client.server.clientList();
+  const others = client.server.peers === null ? '' : await client.server.peers.clientList();
+  return textReply(client, own + others);
 };
 
 /**

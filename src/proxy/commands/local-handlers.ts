@@ -195,8 +195,6 @@ export function textReply(client: ClientContext, text: string): Buffer {
   return encodeReply(new VerbatimReply(text), client.protocol);
 }
 
-/** CLIENT LIST: slotgate's clients (the nodes only see slotgate's shared links). */
-export const clientList: LocalHandler = (client) => textReply(client, client.server.clientList());
 
 /** CLIENT INFO: this client's CLIENT LIST line. */
 export const clientInfo: LocalHandler = (client) => {

@@ -9,7 +9,7 @@ import * as emulation from './cluster-emulation.js';
 import { onEveryMaster, onSlotArgument, scan, info, debugObject, type ClusterHandler } from './cluster-wide.js';
 import { proxy } from './proxy-command.js';
 import { scriptFlush, scriptLoad } from '../scripts/script-commands.js';
-import { clientKill, clientNoEvict } from './client-control.js';
+import { clientKill, clientList, clientNoEvict } from './client-control.js';
 import type { MergeKind } from '../fanout/merge.js';
 
 /**
@@ -107,12 +107,13 @@ const POLICIES: Record<string, PolicyEntry> = {
   'client|getname': localCmd(local.clientGetName),
   'client|id': localCmd(local.clientId),
   'client|setinfo': localCmd(local.clientSetInfo),
-  'client|list': localCmd(local.clientList),
+  // Through the primary to every worker (threads > 1): asynchronous, so answered in order as a cluster command.
+  'client|list': custom(clientList, "slotgate's clients, every worker's"),
   'client|info': localCmd(local.clientInfo),
   'client|reply': localCmd(local.clientReply),
   'acl|whoami': localCmd(local.aclWhoAmI, { detail: "the slotgate user the client is" }),
   'client|no-evict': localCmd(clientNoEvict, { detail: 'accepted, no effect (the nodes see only shared links)' }),
-  'client|kill': { policy: 'admin', handler: clientKill, detail: "slotgate's own clients" },
+  'client|kill': { policy: 'admin', cluster: clientKill, detail: "slotgate's own clients" },
   proxy: custom(proxy, 'slotgate admin', { arity: -2 }),
 
   // Multi-key commands that can be cut per slot without changing their meaning.

@@ -48,6 +48,10 @@ describe('diffConfig (SIGHUP reload)', () => {
     expect(names({ ...base(), tlsPort: 6380 }, base())).toEqual(['tls-port:restart']);
   });
 
+  it('keeps threads for a restart: workers are forked at start', () => {
+    expect(names(base(), { ...base(), threads: base().threads + 1 })).toEqual(['threads:restart']);
+  });
+
   it('every option is either applied or named for a restart, and those needing a restart are the listeners, seeds and links', () => {
     const restart = OPTIONS.filter((o) => o.runtime !== true && o.reloadable !== true).map((o) => o.name);
     expect(restart).toEqual(expect.arrayContaining(['seeds', 'bind', 'port', 'tls-port', 'admin-port', 'admin-bind', 'backend-password']));

@@ -7,6 +7,7 @@ import type { SlotgateConfig } from '../../../src/config/config.js';
 import { loadConfig, type ExitResult, type LoadResult } from '../../../src/config/load.js';
 import { redactConfig } from '../../../src/config/redact.js';
 import { envName, OPTIONS } from '../../../src/config/schema.js';
+import { detectCpuCount } from '../../../src/workers/cpu-count.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -50,6 +51,7 @@ describe('loadConfig defaults', () => {
       seeds: ['redis:7000'],
       bind: '0.0.0.0',
       port: 7777,
+      threads: detectCpuCount(),
       users: [],
       slowlogLogSlowerThanUs: 10000,
       slowlogMaxLen: 128,
@@ -336,6 +338,30 @@ describe('loadConfig --check-config', () => {
     expect(result.stderr).toContain('no seed nodes');
     expect(result.stderr).toContain('--max-args: must be at least 1');
     expect(parseYaml(result.stdout)).toMatchObject({ 'max-args': 1048576 });
+  });
+});
+
+describe('loadConfig threads', () => {
+  it('defaults to the CPUs this process may use, shown resolved by --check-config', async () => {
+    const check = expectExit(await loadConfig(['--check-config', 'a:1'], {}), 'check-config');
+    expect(parseYaml(check.stdout)).toMatchObject({ threads: detectCpuCount() });
+  });
+
+  it('is set by flag, env and file, an integer of at least 1', async () => {
+    expect(expectRun(await loadConfig(['a:1', '--threads', '3'], {})).threads).toBe(3);
+    expect(expectRun(await loadConfig(['a:1'], { SLOTGATE_THREADS: '1' })).threads).toBe(1);
+    const yaml = await file('threads.yaml', 'threads: 4\nseeds: [a:1]\n');
+    expect(expectRun(await loadConfig(['--config', yaml], {})).threads).toBe(4);
+    for (const bad of ['0', '1.5', 'two', '-1']) {
+      const result = expectExit(await loadConfig(['a:1', '--threads', bad], {}), 'error');
+      expect(result.stderr).toMatch(/--threads/);
+    }
+  });
+
+  it('needs a restart to change (not PROXY CONFIG SET, not a reload)', () => {
+    const spec = OPTIONS.find((o) => o.name === 'threads')!;
+    expect(spec.runtime).toBeUndefined();
+    expect(spec.reloadable).toBeUndefined();
   });
 });
 
