@@ -85,6 +85,39 @@ describe.each(CLIENT_MODES)('through slotgate (ioredis, $mode mode)', ({ mode, c
       }
     });
 
+    it('keeps large (written from their own buffer) and small requests of several clients in order', async () => {
+      // Requests of 16 KB and more go to the node from the buffer they were joined in, between
+      // the small ones copied to the link's output: the order on the link must hold either way.
+      const clients = Array.from({ length: 6 }, () => connect(proxy));
+      try {
+        const sizes = [20_000, 100_000, 40, 300_000, 16_384, 5];
+        const valueOf = (c: number, i: number): Buffer => {
+          const value = Buffer.alloc(sizes[(c + i) % sizes.length], 97 + ((c * 7 + i) % 26));
+          value.write(`${c}:${i}:`, 0, 'latin1');
+          return value;
+        };
+        await Promise.all(
+          clients.map(async (c, ci) => {
+            const pipeline = c.pipeline();
+            for (let i = 0; i < 24; i++) {
+              pipeline.set(`${prefix}mixed:${ci}:${i}`, valueOf(ci, i));
+              pipeline.incr(`${prefix}mixed:${ci}:count`);
+            }
+            const replies = (await pipeline.exec()) as [Error | null, unknown][];
+            expect(replies.map(([, r]) => r)).toEqual(Array.from({ length: 24 }, (_, i) => ['OK', i + 1]).flat());
+          }),
+        );
+        for (const [ci, c] of clients.entries()) {
+          for (let i = 0; i < 24; i++) {
+            const back = (await c.getBuffer(`${prefix}mixed:${ci}:${i}`)) as Buffer;
+            expect(back.equals(valueOf(ci, i)), `client ${ci} request ${i}`).toBe(true);
+          }
+        }
+      } finally {
+        for (const c of clients) c.disconnect();
+      }
+    });
+
     it('answers a pipeline of 10,000 mixed commands over all masters in order', async () => {
       const masters = new Set<number>();
       const pipeline = client.pipeline();
