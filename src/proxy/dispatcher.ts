@@ -267,14 +267,10 @@ function answerLocally(session: Session, handler: LocalHandler, args: Buffer[]):
   session.enqueue(Request.answered(session, handler(session, args)));
 }
 
-/** Administrative commands that act on slotgate's clients rather than on the nodes. */
-const ACTS_ON_CLIENTS = new Set(['client|kill']);
-
 function refusal(spec: CommandSpec): Buffer {
   const name = spec.name.replace('|', ' ').toUpperCase();
   if (spec.policy === 'admin') {
-    const then = ACTS_ON_CLIENTS.has(spec.name) ? "then acting on slotgate's own clients" : 'then sent to every master';
-    return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (${then})`);
+    return errorReply(`ERR slotgate: ${name} is an administrative command, allowed only with admin-commands enabled (then ${spec.whenAllowed})`);
   }
   if (spec.policy === 'private') {
     return errorReply(`ERR slotgate: ${name} is tied to a node connection slotgate shares with other clients, so it is not supported`);

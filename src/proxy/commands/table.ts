@@ -49,6 +49,8 @@ interface PolicyEntry {
   merge?: SplitMerge;
   /** What the handler does, for PROXY COMMAND. */
   detail?: string;
+  /** `admin` only: what it does once admin-commands allows it, for its refusal (default: sent to every master). */
+  whenAllowed?: string;
   /** Allowed before AUTH (Redis' no_auth flag is also honoured). */
   noAuth?: boolean;
   /** `blocking` only when this keyword is among the arguments (XREAD ... BLOCK). */
@@ -113,7 +115,7 @@ const POLICIES: Record<string, PolicyEntry> = {
   'client|reply': localCmd(local.clientReply),
   'acl|whoami': localCmd(local.aclWhoAmI, { detail: "the slotgate user the client is" }),
   'client|no-evict': localCmd(clientNoEvict, { detail: 'accepted, no effect (the nodes see only shared links)' }),
-  'client|kill': { policy: 'admin', cluster: clientKill, detail: "slotgate's own clients" },
+  'client|kill': { policy: 'admin', cluster: clientKill, detail: "slotgate's own clients", whenAllowed: "acting on slotgate's own clients" },
   proxy: custom(proxy, 'slotgate admin', { arity: -2 }),
 
   // Multi-key commands that can be cut per slot without changing their meaning.
@@ -243,6 +245,7 @@ export interface CommandSpec extends KeyLayout {
   cluster: ClusterHandler | null;
   merge: SplitMerge | null;
   detail: string;
+  whenAllowed: string;
   noAuth: boolean;
   blockingWithKeyword: string | null;
   transaction: TransactionStep | null;
@@ -315,6 +318,7 @@ function toSpec(info: CommandInfo): CommandSpec {
     cluster: entry?.cluster ?? null,
     merge: entry?.merge ?? null,
     detail: entry?.detail ?? '',
+    whenAllowed: entry?.whenAllowed ?? 'sent to every master',
     noAuth: entry?.noAuth ?? info.flags.includes('no_auth'),
     blockingWithKeyword: entry?.blockingWithKeyword ?? null,
     transaction: entry?.transaction ?? null,
