@@ -52,6 +52,7 @@ import {
   type LocalCluster,
 } from '../../src/tools/local-cluster.js';
 import { Load, verifyAcked, type Client, type LoadError } from './load.js';
+import { pidAlive } from '../support/child.js';
 
 const HOST = '127.0.0.1';
 
@@ -776,14 +777,7 @@ function signal(pid: number | undefined, sig: NodeJS.Signals): void {
 
 /** SIGTERM, then SIGKILL after 5 s, of a process that is not our child (already reaped ones are skipped). */
 async function stopPid(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-    } catch {
-      return false;
-    }
-  };
+  const alive = (): boolean => pidAlive(pid);
   if (!alive()) return;
   signal(pid, 'SIGTERM');
   for (const end = Date.now() + 5_000; Date.now() < end && alive(); ) await sleep(50);

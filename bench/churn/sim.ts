@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig, LoadResult, PodView, ProbeRound, Request } from './agent.js';
+import { pidAlive as alive } from '../support/child.js';
 
 export const SUBNET = '10.77.0.0/24';
 const GATEWAY = '10.77.0.1';
@@ -85,14 +86,6 @@ function quiet(f: () => unknown): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
 
 async function exited(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;

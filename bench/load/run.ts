@@ -122,7 +122,8 @@ function emit(table: string, write: boolean): void {
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   const slotgate = o.slotgate || slotgateMain(import.meta.url);
-  if ((o.threads > 0 || o.compareThreads) && !(await supportsThreads(slotgate, '127.0.0.1:1'))) {
+  const hasThreads = await supportsThreads(slotgate, '127.0.0.1:1');
+  if ((o.threads > 0 || o.compareThreads) && !hasThreads) {
     console.log('threads: n/a (option missing): this slotgate build has no --threads');
     return 2;
   }
@@ -141,7 +142,7 @@ async function main(): Promise<number> {
   // One process (threads 1) unless told otherwise, as bench/RESULTS.md's earlier figures were
   // measured (older builds, --slotgate, have no such option); CPU per request is summed over
   // slotgate's process tree either way.
-  const proxy = spawnSlotgate({ main: slotgate, port: o.proxyPort, seeds: cluster.seeds.slice(0, 1), threads: o.threads > 0 ? o.threads : (await supportsThreads(slotgate, '127.0.0.1:1')) ? 1 : undefined });
+  const proxy = spawnSlotgate({ main: slotgate, port: o.proxyPort, seeds: cluster.seeds.slice(0, 1), threads: o.threads > 0 ? o.threads : hasThreads ? 1 : undefined });
   const pongPort = o.proxyPort + 1;
   const pong = spawn(process.execPath, [path.resolve(here, 'pong-server.js'), String(pongPort)], { stdio: 'ignore' });
   const directPort = cluster.nodes[0].port;

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processTree } from './process-cpu.js';
 
@@ -26,10 +27,10 @@ export async function stopTree(child: ChildProcess): Promise<void> {
   const below = child.pid === undefined ? [] : processTree(child.pid).slice(1);
   await stopChild(child);
   const deadline = Date.now() + 5000;
-  let alive = below.filter(isRunning);
+  let alive = below.filter(pidAlive);
   for (let i = 0; alive.length > 0 && i < 100 && Date.now() < deadline; i++) {
     await sleep(50);
-    alive = alive.filter(isRunning);
+    alive = alive.filter(pidAlive);
   }
   for (const pid of alive) {
     try {
@@ -40,10 +41,14 @@ export async function stopTree(child: ChildProcess): Promise<void> {
   }
 }
 
-function isRunning(pid: number): boolean {
+/**
+ * Whether a process (any, not only a child) still runs: it takes signals and is not a zombie
+ * waiting for its parent to reap it (its /proc stat state is Z).
+ */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
   } catch {
     return false;
   }

@@ -27,16 +27,8 @@ export function socketFd(socket: net.Socket): number {
  */
 export function writeToSocket(socket: net.Socket, fd: number, data: Buffer): boolean {
   if (fd < 0 || socket.writableLength !== 0 || socket.destroyed) return socket.write(data);
-  let written = 0;
-  try {
-    written = fs.writeSync(fd, data);
-  } catch (error) {
-    if ((error as ErrnoError).code !== 'EAGAIN') {
-      socket.destroy(error as Error);
-      return true;
-    }
-  }
-  if (written === data.length) return true;
+  const written = writeOnFd(socket, fd, data);
+  if (written < 0 || written === data.length) return true;
   return socket.write(written === 0 ? data : data.subarray(written));
 }
 
@@ -49,14 +41,8 @@ export function writePiecesToSocket(socket: net.Socket, fd: number, pieces: Buff
   if (pieces.length === 1) return writeToSocket(socket, fd, pieces[0]);
   let written = 0;
   if (fd >= 0 && socket.writableLength === 0 && !socket.destroyed) {
-    try {
-      written = fs.writevSync(fd, pieces);
-    } catch (error) {
-      if ((error as ErrnoError).code !== 'EAGAIN') {
-        socket.destroy(error as Error);
-        return true;
-      }
-    }
+    written = writeOnFd(socket, fd, pieces);
+    if (written < 0) return true;
   }
   let ok = true;
   for (const piece of pieces) {
@@ -68,4 +54,18 @@ export function writePiecesToSocket(socket: net.Socket, fd: number, pieces: Buff
     written = 0;
   }
   return ok;
+}
+
+/**
+ * One write(2) (or writev(2) of pieces) on the socket's fd: the bytes the kernel took, 0 when
+ * its buffer is full (EAGAIN), -1 after a write error, which destroys the socket ('close' follows).
+ */
+function writeOnFd(socket: net.Socket, fd: number, data: Buffer | Buffer[]): number {
+  try {
+    return Array.isArray(data) ? fs.writevSync(fd, data) : fs.writeSync(fd, data);
+  } catch (error) {
+    if ((error as ErrnoError).code === 'EAGAIN') return 0;
+    socket.destroy(error as Error);
+    return -1;
+  }
 }

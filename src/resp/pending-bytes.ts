@@ -54,13 +54,12 @@ export class PendingBytes {
     if (this.rest === null) return chunk;
     const total = this.rest.length + this.chunksLen + chunk.length;
     if (total < this.needed) {
-      if (this.transient && this.chunks.length === 0 && this.needed >= ROOM_MIN_FRAME && total >= ROOM_MIN_READ) {
+      if (this.chunks.length === 0 && this.wantsRoom(total)) {
         // A large frame after all (its start came at the end of an earlier read): room for it now.
-        const room = Buffer.allocUnsafe(Math.min(this.needed + ROOM_SLACK, 4 * total));
+        const room = this.openRoom(total);
         this.filled = this.rest.copy(room, 0);
         this.filled += chunk.copy(room, this.filled);
         this.rest = null;
-        this.room = room;
         return null;
       }
       this.chunks.push(this.own(chunk));
@@ -88,13 +87,27 @@ export class PendingBytes {
    */
   keep(data: Buffer, from: number): void {
     const length = data.length - from;
-    if (this.transient && this.needed >= ROOM_MIN_FRAME && this.needed > length && length >= ROOM_MIN_READ) {
-      // Sized by what arrived, not by the length announced: a header alone reserves nothing.
-      this.room = Buffer.allocUnsafe(Math.min(this.needed + ROOM_SLACK, 4 * length));
-      this.filled = data.copy(this.room, 0, from);
+    if (this.wantsRoom(length)) {
+      this.filled = data.copy(this.openRoom(length), 0, from);
       return;
     }
     this.rest = this.own(from === 0 ? data : data.subarray(from));
+  }
+
+  /** Whether an incomplete frame of which `held` bytes are here gets a room (transient input, a large frame, a good part of a read). */
+  private wantsRoom(held: number): boolean {
+    return this.transient && this.needed >= ROOM_MIN_FRAME && this.needed > held && held >= ROOM_MIN_READ;
+  }
+
+  /**
+   * A new room for the frame, to copy its `held` bytes into: sized by what arrived, not by the
+   * length announced, so a header alone reserves nothing.
+   */
+  private openRoom(held: number): Buffer {
+    const room = Buffer.allocUnsafe(Math.min(this.needed + ROOM_SLACK, 4 * held));
+    this.room = room;
+    this.filled = 0;
+    return room;
   }
 
   /** A bigger room, at least `size` bytes: doubling, up to the frame (and a last chunk). */

@@ -17,20 +17,26 @@ export interface WorkerOptions {
   exit: Exit;
 }
 
+/** Signals a worker does not act on: the primary turns them into drain and reload messages. */
+const IGNORED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** Waits for the primary's start message; exits when the primary goes away first. */
 export function receiveStart(exit: Exit): Promise<{ index: number; config: SlotgateConfig }> {
   return new Promise((resolve) => {
+    const ignore = (): void => {};
     const onMessage = (message: unknown): void => {
       if (!isSlotgateMessage(message) || message.type !== 'slotgate:start') return;
       process.off('message', onMessage);
       process.off('disconnect', onDisconnect);
+      // runWorker puts its own (logging) handlers in their place before anything else runs.
+      for (const signal of IGNORED_SIGNALS) process.off(signal, ignore);
       const { index, config } = message as Extract<ToWorker, { type: 'slotgate:start' }>;
       resolve({ index, config });
     };
     const onDisconnect = (): void => exit(1);
     // From the fork on: a Ctrl-C reaching the process group must not kill a worker still
     // starting (runWorker logs the signals it ignores).
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
+    for (const signal of IGNORED_SIGNALS) process.on(signal, ignore);
     process.on('message', onMessage);
     process.on('disconnect', onDisconnect);
     send({ type: 'slotgate:hello' });
@@ -57,7 +63,7 @@ export async function runWorker({ config, argv, log, index, exit }: WorkerOption
 
   // Only the primary's messages drive a worker. A Ctrl-C in a terminal sends SIGINT to the whole
   // process group: a worker that drained on its own would leave the primary restarting it.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  for (const signal of IGNORED_SIGNALS) {
     process.on(signal, () => log.debug({ signal }, 'signal ignored by a worker: the primary drives drain and reload'));
   }
   // The primary is gone (killed, crashed): nobody would drain or replace this worker; exit now

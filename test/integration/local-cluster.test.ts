@@ -9,19 +9,12 @@ import {
   type LocalCluster,
 } from '../../src/tools/local-cluster.js';
 import { sharedClusterSeeds } from '../helpers/cluster.js';
+import { pidAlive as pidExists } from '../../bench/support/child.js';
 
 // Its own cluster, beside the shared one; ports below 22768 keep the bus ports (+10000) out of the
 // kernel's ephemeral range, where a client connection could already hold them.
 const BASE_PORT = Number(process.env.SLOTGATE_TEST_BASE_PORT ?? 21001) + 100;
 
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('local cluster', () => {
   let dir: string;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { sharedClusterSeeds, testBasePort } from '../helpers/cluster.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
+import { pidAlive as alive } from '../../bench/support/child.js';
 import { TestCa } from '../helpers/tls-certs.js';
 import { PRIMARY_METRICS, SLOTGATE_METRICS } from '../../src/telemetry/metrics.js';
 import { httpGet, rawConnect, type RawConnection, type SlotgateProcess, spawnSlotgate } from '../helpers/slotgate-process.js';
@@ -30,14 +31,6 @@ async function workerPids(adminPort: number): Promise<number[]> {
   return body.workers.map((w) => w.pid ?? 0);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Starts slotgate with 2 workers (`--threads 2` unless `extra` gives threads another way, e.g. a --config file). */
 async function start(extra: string[] = [], env: NodeJS.ProcessEnv = {}, threadsFlag = true): Promise<Started> {
